@@ -1,0 +1,33 @@
+"""keras-lr: learning-rate schedules and callbacks for Keras 3.
+
+Every schedule is a `keras.optimizers.schedules.LearningRateSchedule`
+registered under the package name "keras_lr", so `keras.models.load_model`
+needs only `import keras_lr`. Keras's own schedules are re-exported here so
+that every schedule is found in one place.
+"""
+
+from keras.optimizers.schedules import (
+    CosineDecay,
+    CosineDecayRestarts,
+    ExponentialDecay,
+    InverseTimeDecay,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
+)
+
+from keras_lr.plotting import plot_schedule, schedule_values
+from keras_lr.schedules import *  # noqa: F403 - the list is schedules.__all__
+from keras_lr.schedules import __all__ as _schedules
+
+__version__ = "0.1.0"
+
+KERAS_SCHEDULES = [
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+]
+
+__all__ = [*_schedules, *KERAS_SCHEDULES, "plot_schedule", "schedule_values"]

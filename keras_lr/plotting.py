@@ -1,0 +1,69 @@
+"""Schedule values as NumPy arrays, and plots (matplotlib is imported lazily)."""
+
+import numpy as np
+from keras import ops
+
+
+def _steps(steps):
+    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool):
+        return np.arange(int(steps), dtype="int64")
+    return np.asarray(steps)
+
+
+def schedule_values(schedule, steps) -> np.ndarray:
+    """The learning rates of `schedule` at `steps`, as a float64 NumPy array.
+
+    The schedule is evaluated once on the whole vector of steps; schedules
+    that do not vectorize (Keras's `CosineDecay` with warmup uses `ops.cond`)
+    are mapped over the steps with `keras.ops.vectorized_map`.
+
+    Args:
+        schedule: A `LearningRateSchedule` (or any callable of the step).
+        steps: An integer `n` for steps `0 .. n - 1`, or an array of steps.
+
+    Returns:
+        A float64 array of the same length as the steps.
+
+    Example:
+
+    >>> keras_lr.schedule_values(keras_lr.StepDecay(1.0, 2, 0.5), [0, 2, 4])
+    array([1.  , 0.5 , 0.25])
+    """
+    steps = _steps(steps)
+    try:
+        values = schedule(steps)
+    except (ValueError, TypeError):
+        values = ops.vectorized_map(schedule, ops.convert_to_tensor(steps))
+    values = np.asarray(ops.convert_to_numpy(values), dtype="float64")
+    return np.broadcast_to(values, steps.shape).copy()
+
+
+def plot_schedule(schedule, steps, ax=None, **plot_kwargs):
+    """Draw the learning rate of `schedule` against the step.
+
+    Args:
+        schedule: A `LearningRateSchedule`.
+        steps: An integer `n` for steps `0 .. n - 1`, or an array of steps.
+        ax: The matplotlib `Axes` to draw on (`None`: a new figure).
+        **plot_kwargs: Passed on to `ax.plot` (`label`, `color`, ...).
+
+    Returns:
+        The `Axes`.
+
+    Raises:
+        ImportError: If matplotlib is not installed (`pip install keras-lr[plot]`).
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "plot_schedule needs matplotlib: pip install 'keras-lr[plot]'"
+        ) from error
+    steps = _steps(steps)
+    if ax is None:
+        _, ax = plt.subplots()
+    plot_kwargs.setdefault("label", getattr(schedule, "name", None) or type(schedule).__name__)
+    ax.plot(steps, schedule_values(schedule, steps), **plot_kwargs)
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    return ax

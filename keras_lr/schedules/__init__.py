@@ -1,0 +1,24 @@
+"""keras-lr's learning rate schedules, one module per family."""
+
+from keras_lr.schedules.basic import Constant, InverseSqrtDecay, MultiStepDecay, StepDecay
+from keras_lr.schedules.compose import PerEpoch, PerUpdate, Scaled, SequentialSchedule
+from keras_lr.schedules.cyclical import Cyclical
+from keras_lr.schedules.one_cycle import OneCycle
+from keras_lr.schedules.restarts import CosineWarmRestarts
+from keras_lr.schedules.warmup import Warmup, WarmupStableDecay
+
+__all__ = [
+    "Constant",
+    "CosineWarmRestarts",
+    "Cyclical",
+    "InverseSqrtDecay",
+    "MultiStepDecay",
+    "OneCycle",
+    "PerEpoch",
+    "PerUpdate",
+    "Scaled",
+    "SequentialSchedule",
+    "StepDecay",
+    "Warmup",
+    "WarmupStableDecay",
+]

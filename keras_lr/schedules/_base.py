@@ -1,0 +1,39 @@
+"""The base class of keras-lr's schedules: config from the constructor."""
+
+import inspect
+
+import keras
+from keras import ops
+
+
+class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
+    """`get_config` returns exactly the `__init__` keywords, read back from
+    attributes of the same name; schedules named in `_nested` (one schedule
+    or a list of them) go through Keras serialization, and a variable is
+    saved as its current value."""
+
+    _nested = ()
+
+    def get_config(self):
+        config = {}
+        for key in inspect.signature(type(self).__init__).parameters:
+            if key == "self":
+                continue
+            value = getattr(self, key)
+            if key in self._nested:
+                value = _map(keras.saving.serialize_keras_object, value)
+            elif isinstance(value, keras.Variable):
+                value = float(ops.convert_to_numpy(value))
+            config[key] = value
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in cls._nested:
+            config[key] = _map(keras.saving.deserialize_keras_object, config[key])
+        return cls(**config)
+
+
+def _map(fn, value):
+    return [fn(v) for v in value] if isinstance(value, (list, tuple)) else fn(value)

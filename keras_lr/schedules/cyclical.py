@@ -1,0 +1,114 @@
+"""Cyclical learning rates (Smith 2017): triangular, triangular2, exp_range."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_lr import _checks as check
+from keras_lr.schedules._base import ScheduleBase
+from keras_lr.schedules._math import as_float, as_step
+
+MODES = ("triangular", "triangular2", "exp_range")
+
+
+def cyclical(step, base, peak, up, down, mode, gamma):
+    """The cyclical rate at integer `step`; the phase is computed on integers."""
+    step = as_step(step)
+    period = up + down
+    cycle = step // period
+    pos = step - cycle * period
+    rising = as_float(pos) / up
+    falling = as_float(period - pos) / down
+    height = (peak - base) * ops.where(pos <= up, rising, falling)
+    if mode == "triangular2":
+        height = height * ops.power(0.5, as_float(cycle))
+    elif mode == "exp_range":
+        height = height * ops.exp(as_float(step) * math.log(gamma))
+    return base + height
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class Cyclical(ScheduleBase):
+    """Cyclical learning rate: a triangle wave between a base and a peak.
+
+    The rate rises linearly from `initial_learning_rate` to
+    `max_learning_rate` over `step_size` steps, falls back over
+    `step_size_down` steps, and repeats. The values are those of PyTorch's
+    `CyclicLR` (step `t` here is `last_epoch = t` there), and of TF Addons'
+    `CyclicalLearningRate` for equal half-cycles. Modes:
+
+    - `"triangular"`: every cycle has the same height.
+    - `"triangular2"`: the height halves after each cycle.
+    - `"exp_range"`: the height is multiplied by `gamma ** step`.
+
+    The position in the cycle is computed on integers, so the schedule is
+    exactly periodic at any step.
+
+    Args:
+        initial_learning_rate: The base (lowest) learning rate, > 0.
+        max_learning_rate: The peak learning rate, >= `initial_learning_rate`.
+        step_size: Steps of the rising half-cycle, an integer > 0.
+        step_size_down: Steps of the falling half-cycle, an integer > 0
+            (`None`: equal to `step_size`).
+        mode: `"triangular"`, `"triangular2"` or `"exp_range"`.
+        gamma: The per-step factor of `"exp_range"`, in (0, 1].
+        name: Optional name of the schedule.
+
+    Returns:
+        A `LearningRateSchedule`.
+
+    Raises:
+        ValueError: If an argument is out of range or `mode` is unknown.
+        TypeError: If an argument has the wrong type.
+
+    Example:
+
+    >>> sched = keras_lr.Cyclical(0.1, max_learning_rate=1.0, step_size=2)
+    >>> keras_lr.schedule_values(sched, 9).round(4).tolist()
+    [0.1, 0.55, 1.0, 0.55, 0.1, 0.55, 1.0, 0.55, 0.1]
+    >>> sched = keras_lr.Cyclical(0.1, 1.0, step_size=1, mode="triangular2")
+    >>> keras_lr.schedule_values(sched, 7).round(4).tolist()
+    [0.1, 1.0, 0.1, 0.55, 0.1, 0.325, 0.1]
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        max_learning_rate: float,
+        step_size: int,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        name: str | None = None,
+    ):
+        super().__init__()
+        self.initial_learning_rate = check.positive(
+            "initial_learning_rate", initial_learning_rate
+        )
+        self.max_learning_rate = check.number("max_learning_rate", max_learning_rate)
+        if self.max_learning_rate < self.initial_learning_rate:
+            check.fail(
+                "max_learning_rate",
+                f">= initial_learning_rate ({self.initial_learning_rate})",
+                max_learning_rate,
+            )
+        self.step_size = check.integer("step_size", step_size, 1)
+        if step_size_down is not None:
+            step_size_down = check.integer("step_size_down", step_size_down, 1)
+        self.step_size_down = step_size_down
+        self.mode = check.one_of("mode", mode, MODES)
+        self.gamma = check.in_range("gamma", gamma, 0.0, 1.0, closed=(False, True))
+        self.name = name
+
+    def __call__(self, step):
+        down = self.step_size_down or self.step_size
+        return cyclical(
+            step,
+            self.initial_learning_rate,
+            self.max_learning_rate,
+            self.step_size,
+            down,
+            self.mode,
+            self.gamma,
+        )

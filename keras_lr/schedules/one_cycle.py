@@ -1,0 +1,113 @@
+"""The 1-cycle policy (Smith & Topin 2018), as PyTorch's `OneCycleLR`."""
+
+import keras
+from keras import ops
+
+from keras_lr import _checks as check
+from keras_lr.schedules._base import ScheduleBase
+from keras_lr.schedules._math import SHAPES, anneal, as_float, as_step
+
+
+def phased(step, ends, levels, shape):
+    """Anneal `levels[i] -> levels[i + 1]` over phase `i`.
+
+    Phase `i` covers the steps up to `ends[i]` (floats, increasing) not
+    claimed by an earlier phase; the last phase also takes any later step.
+    A phase of length <= 0 is at its end (PyTorch divides by zero there).
+    """
+    t = as_float(step)
+    pct = start = end = None
+    for i, stop in reversed(list(enumerate(ends))):
+        begin = ends[i - 1] if i else 0.0
+        span = stop - begin
+        scale, offset = (1.0 / span, -begin / span) if span > 0 else (0.0, 1.0)
+        phase_pct = t * scale + offset
+        if pct is None:
+            pct, start, end = phase_pct, levels[i], levels[i + 1]
+            continue
+        inside = t <= stop
+        pct = ops.where(inside, phase_pct, pct)
+        start = ops.where(inside, levels[i], start)
+        end = ops.where(inside, levels[i + 1], end)
+    return anneal(start, end, pct, shape)
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class OneCycle(ScheduleBase):
+    """The 1-cycle learning rate policy.
+
+    The rate warms up from `max_learning_rate / div_factor` to
+    `max_learning_rate` over the first `pct_start` of `total_steps`, then
+    anneals to `max_learning_rate / div_factor / final_div_factor` at step
+    `total_steps - 1`, and holds that value afterwards (training a few steps
+    longer than planned is not an error). With `three_phase=True` it comes
+    back down to the initial rate symmetrically, then anneals to the final
+    rate. The values are those of PyTorch's `OneCycleLR` (step `t` here is the
+    rate after `t` calls of its `step()`). To cycle momentum as well, use the
+    1-cycle callback.
+
+    Args:
+        max_learning_rate: The peak learning rate, > 0.
+        total_steps: The number of updates of the cycle, an integer > 0.
+        pct_start: The fraction of the cycle spent warming up, in (0, 1).
+        div_factor: `initial = max_learning_rate / div_factor`, >= 1.
+        final_div_factor: `final = initial / final_div_factor`, >= 1.
+        anneal_strategy: `"cosine"` or `"linear"` (PyTorch: `"cos"`/`"linear"`).
+        three_phase: Whether to come back to the initial rate before the
+            final annealing (`pct_start` must then be < 0.5).
+        name: Optional name of the schedule.
+
+    Returns:
+        A `LearningRateSchedule`.
+
+    Raises:
+        ValueError: If an argument is out of range or a mode is unknown.
+        TypeError: If an argument has the wrong type.
+
+    Example:
+
+    >>> sched = keras_lr.OneCycle(1.0, total_steps=6, pct_start=0.5,
+    ...                           div_factor=10.0, final_div_factor=10.0,
+    ...                           anneal_strategy="linear")
+    >>> keras_lr.schedule_values(sched, 8).round(4).tolist()
+    [0.1, 0.55, 1.0, 0.67, 0.34, 0.01, 0.01, 0.01]
+    """
+
+    def __init__(
+        self,
+        max_learning_rate: float,
+        total_steps: int,
+        pct_start: float = 0.3,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        anneal_strategy: str = "cosine",
+        three_phase: bool = False,
+        name: str | None = None,
+    ):
+        super().__init__()
+        self.max_learning_rate = check.positive("max_learning_rate", max_learning_rate)
+        self.total_steps = check.integer("total_steps", total_steps, 1)
+        high = 0.5 if three_phase else 1.0
+        self.pct_start = check.in_range("pct_start", pct_start, 0.0, high, (False, False))
+        self.div_factor = check.at_least("div_factor", div_factor, 1.0)
+        self.final_div_factor = check.at_least("final_div_factor", final_div_factor, 1.0)
+        self.anneal_strategy = check.one_of("anneal_strategy", anneal_strategy, SHAPES)
+        if not isinstance(three_phase, bool):
+            check.fail("three_phase", "a bool", three_phase, TypeError)
+        self.three_phase = three_phase
+        self.name = name
+
+    def _phases(self):
+        peak = self.max_learning_rate
+        initial = peak / self.div_factor
+        final = initial / self.final_div_factor
+        warm_end = self.pct_start * self.total_steps - 1.0
+        last = self.total_steps - 1.0
+        if self.three_phase:
+            return [warm_end, 2 * warm_end, last], [initial, peak, initial, final]
+        return [warm_end, last], [initial, peak, final]
+
+    def __call__(self, step):
+        step = ops.minimum(as_step(step), self.total_steps - 1)
+        ends, levels = self._phases()
+        return phased(step, ends, levels, self.anneal_strategy)

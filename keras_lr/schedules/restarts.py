@@ -1,0 +1,107 @@
+"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017)."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_lr import _checks as check
+from keras_lr.schedules._base import ScheduleBase
+from keras_lr.schedules._math import as_float, as_step, decay_weight
+
+
+def cycle_position(step, period, t_mul):
+    """(cycle index, fraction of that cycle done) at integer `step`.
+
+    Cycle `i` lasts `period * t_mul ** i` steps. With `t_mul == 1` this is
+    integer arithmetic; otherwise float64, with the index corrected by one
+    where the logarithm rounded across a cycle start.
+    """
+    if t_mul == 1.0:
+        cycle = step // period
+        return as_float(cycle), as_float(step - cycle * period) / period
+    t = ops.cast(step, "float64")
+
+    def start(i):  # first step of cycle i
+        return period * (ops.power(t_mul, i) - 1.0) / (t_mul - 1.0)
+
+    cycle = ops.floor(ops.log1p(t * (t_mul - 1.0) / period) / math.log(t_mul))
+    cycle = ops.where(t < start(cycle), cycle - 1.0, cycle)
+    cycle = ops.where(t >= start(cycle + 1.0), cycle + 1.0, cycle)
+    done = (t - start(cycle)) / (period * ops.power(t_mul, cycle))
+    return as_float(cycle), as_float(done)
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class CosineWarmRestarts(ScheduleBase):
+    """Cosine annealing with warm restarts, and an optional cycle limit.
+
+    Cycle `i` lasts `first_decay_steps * t_mul ** i` steps; within it the
+    rate follows a half cosine from `initial_learning_rate * m_mul ** i`
+    (above the floor) down to the floor `alpha * initial_learning_rate`:
+
+        lr = initial_learning_rate * (alpha + (1 - alpha) * m_mul ** i
+                                      * 0.5 * (1 + cos(pi * done)))
+
+    This is Keras's `CosineDecayRestarts` (same arguments), with the cycle
+    position computed on integers when `t_mul == 1`, and PyTorch's
+    `CosineAnnealingWarmRestarts` with `T_0 = first_decay_steps`,
+    `T_mult = t_mul`, `eta_min = alpha * initial_learning_rate` and
+    `m_mul = 1`. After `cycle_limit` cycles (timm's `cycle_limit`) it holds
+    the floor.
+
+    Args:
+        initial_learning_rate: The rate at the start of the first cycle, > 0.
+        first_decay_steps: Steps of the first cycle, an integer > 0.
+        t_mul: Each cycle is `t_mul` times longer than the one before, >= 1.
+        m_mul: Each cycle starts `m_mul` times as high above the floor as the
+            one before, in (0, 1].
+        alpha: The floor as a fraction of `initial_learning_rate`, in [0, 1].
+        cycle_limit: Number of cycles after which the rate holds the floor,
+            an integer > 0 (`None`: restart forever).
+        name: Optional name of the schedule.
+
+    Returns:
+        A `LearningRateSchedule`.
+
+    Raises:
+        ValueError: If an argument is out of range.
+        TypeError: If an argument has the wrong type.
+
+    Example:
+
+    >>> sched = keras_lr.CosineWarmRestarts(1.0, first_decay_steps=2,
+    ...                                     t_mul=1.0, m_mul=0.5, cycle_limit=2)
+    >>> keras_lr.schedule_values(sched, 6).round(4).tolist()
+    [1.0, 0.5, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        first_decay_steps: int,
+        t_mul: float = 2.0,
+        m_mul: float = 1.0,
+        alpha: float = 0.0,
+        cycle_limit: int | None = None,
+        name: str | None = None,
+    ):
+        super().__init__()
+        self.initial_learning_rate = check.positive(
+            "initial_learning_rate", initial_learning_rate
+        )
+        self.first_decay_steps = check.integer("first_decay_steps", first_decay_steps, 1)
+        self.t_mul = check.at_least("t_mul", t_mul, 1.0)
+        self.m_mul = check.in_range("m_mul", m_mul, 0.0, 1.0, closed=(False, True))
+        self.alpha = check.in_range("alpha", alpha, 0.0, 1.0)
+        if cycle_limit is not None:
+            cycle_limit = check.integer("cycle_limit", cycle_limit, 1)
+        self.cycle_limit = cycle_limit
+        self.name = name
+
+    def __call__(self, step):
+        cycle, done = cycle_position(as_step(step), self.first_decay_steps, self.t_mul)
+        height = ops.power(self.m_mul, cycle) * decay_weight(done, "cosine")
+        if self.cycle_limit is not None:
+            height = ops.where(cycle < self.cycle_limit, height, 0.0)
+        return self.initial_learning_rate * (self.alpha + (1.0 - self.alpha) * height)

@@ -1,0 +1,174 @@
+"""Warmup around any schedule, and warmup-stable-decay."""
+
+import keras
+from keras import ops
+
+from keras_lr import _checks as check
+from keras_lr.schedules._base import ScheduleBase
+from keras_lr.schedules._math import DECAY_SHAPES, SHAPES, anneal, as_float, as_step
+
+
+def ramp(step, warmup_steps, target, start_factor, shape):
+    """Warm up from `start_factor * target` at step 0 to `target` at `warmup_steps`."""
+    if start_factor is None:
+        start_factor = 1.0 / (warmup_steps + 1)
+    pct = as_float(ops.minimum(step, warmup_steps)) / warmup_steps
+    return anneal(start_factor * target, target, pct, shape)
+
+
+def _start_factor(start_factor):
+    if start_factor is None:
+        return None
+    return check.in_range("start_factor", start_factor, 0.0, 1.0)
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class Warmup(ScheduleBase):
+    """Warm up into any schedule, Keras's built-ins included.
+
+    For `step < warmup_steps` the rate ramps from
+    `start_factor * target` to `target`, where `target` is the rate the
+    wrapped schedule has at the handover, so there is no jump there. From
+    `warmup_steps` on, the wrapped schedule takes over:
+
+    - `shift_schedule=True` (default): its clock starts after warmup, so at
+      step `warmup_steps + t` the rate is `schedule(t)` and
+      `target = schedule(0)` (as Keras's `CosineDecay(warmup_steps=...)` and
+      optax's `join_schedules`).
+    - `shift_schedule=False`: it sees the global step, so the rate is
+      `schedule(step)` and `target = schedule(warmup_steps)` (timm without
+      `warmup_prefix`).
+
+    By default `start_factor = 1 / (warmup_steps + 1)`: the first update gets
+    `target / (warmup_steps + 1)`, not 0, and the linear ramp climbs in equal
+    steps of `target / (warmup_steps + 1)` right into the handover.
+
+    Args:
+        schedule: A `LearningRateSchedule` (keras-lr's or Keras's), or a
+            number for a constant rate after warmup.
+        warmup_steps: Steps of warmup, an integer > 0.
+        start_factor: The rate at step 0 as a fraction of `target`, in
+            [0, 1] (`None`: `1 / (warmup_steps + 1)`; 0 starts at exactly 0).
+        shape: `"linear"`, or `"cosine"` (a half cosine: smooth at both ends).
+        shift_schedule: Whether the wrapped schedule's clock starts after
+            warmup (see above).
+        name: Optional name of the schedule.
+
+    Returns:
+        A `LearningRateSchedule`.
+
+    Raises:
+        ValueError: If an argument is out of range or `shape` is unknown.
+        TypeError: If `schedule` is neither a schedule nor a number.
+
+    Example:
+
+    >>> sched = keras_lr.Warmup(keras_lr.StepDecay(1.0, 2, 0.5), warmup_steps=3)
+    >>> keras_lr.schedule_values(sched, 7).round(4).tolist()
+    [0.25, 0.5, 0.75, 1.0, 1.0, 0.5, 0.5]
+    """
+
+    _nested = ("schedule",)
+
+    def __init__(
+        self,
+        schedule: keras.optimizers.schedules.LearningRateSchedule | float,
+        warmup_steps: int,
+        start_factor: float | None = None,
+        shape: str = "linear",
+        shift_schedule: bool = True,
+        name: str | None = None,
+    ):
+        super().__init__()
+        self.schedule = check.schedule("schedule", schedule)
+        self.warmup_steps = check.integer("warmup_steps", warmup_steps, 1)
+        self.start_factor = _start_factor(start_factor)
+        self.shape = check.one_of("shape", shape, SHAPES)
+        if not isinstance(shift_schedule, bool):
+            check.fail("shift_schedule", "a bool", shift_schedule, TypeError)
+        self.shift_schedule = shift_schedule
+        self.name = name
+
+    def __call__(self, step):
+        step = as_step(step)
+        warm = self.warmup_steps
+        if self.shift_schedule:
+            target = self.schedule(ops.convert_to_tensor(0, "int64"))
+            after = self.schedule(ops.maximum(step - warm, 0))
+        else:
+            target = self.schedule(ops.convert_to_tensor(warm, "int64"))
+            after = self.schedule(step)
+        before = ramp(step, warm, ops.cast(target, after.dtype), self.start_factor, self.shape)
+        return ops.where(step < warm, before, after)
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class WarmupStableDecay(ScheduleBase):
+    """Warmup, a long flat stretch, then a decay to the floor ("WSD").
+
+    The rate warms up to `max_learning_rate` over `warmup_steps` (as
+    `Warmup`), holds it for `stable_steps`, decays to
+    `alpha * max_learning_rate` over `decay_steps`, and holds that floor
+    afterwards. As Hugging Face's `get_wsd_schedule` with
+    `min_lr_ratio = alpha`, except that warmup starts at
+    `max_learning_rate / (warmup_steps + 1)` rather than 0.
+
+    Decay shapes, with `p` the fraction of the decay done: `"linear"`
+    (`1 - p`), `"cosine"` (`(1 + cos(pi p)) / 2`), `"1-sqrt"` (`1 - sqrt(p)`).
+
+    Args:
+        max_learning_rate: The rate of the stable stretch, > 0.
+        warmup_steps: Steps of warmup, an integer >= 0.
+        stable_steps: Steps at `max_learning_rate`, an integer >= 0.
+        decay_steps: Steps of the decay, an integer > 0.
+        decay_shape: `"linear"`, `"cosine"` or `"1-sqrt"`.
+        alpha: The floor as a fraction of `max_learning_rate`, in [0, 1].
+        warmup_shape: `"linear"` or `"cosine"`.
+        name: Optional name of the schedule.
+
+    Returns:
+        A `LearningRateSchedule`.
+
+    Raises:
+        ValueError: If an argument is out of range or a shape is unknown.
+        TypeError: If an argument has the wrong type.
+
+    Example:
+
+    >>> sched = keras_lr.WarmupStableDecay(1.0, warmup_steps=1, stable_steps=2,
+    ...                                    decay_steps=2, decay_shape="linear")
+    >>> keras_lr.schedule_values(sched, 7).round(4).tolist()
+    [0.5, 1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    def __init__(
+        self,
+        max_learning_rate: float,
+        warmup_steps: int,
+        stable_steps: int,
+        decay_steps: int,
+        decay_shape: str = "cosine",
+        alpha: float = 0.0,
+        warmup_shape: str = "linear",
+        name: str | None = None,
+    ):
+        super().__init__()
+        self.max_learning_rate = check.positive("max_learning_rate", max_learning_rate)
+        self.warmup_steps = check.integer("warmup_steps", warmup_steps, 0)
+        self.stable_steps = check.integer("stable_steps", stable_steps, 0)
+        self.decay_steps = check.integer("decay_steps", decay_steps, 1)
+        self.decay_shape = check.one_of("decay_shape", decay_shape, DECAY_SHAPES)
+        self.alpha = check.in_range("alpha", alpha, 0.0, 1.0)
+        self.warmup_shape = check.one_of("warmup_shape", warmup_shape, SHAPES)
+        self.name = name
+
+    def __call__(self, step):
+        step = as_step(step)
+        peak = self.max_learning_rate
+        begin = self.warmup_steps + self.stable_steps
+        done = as_float(ops.clip(step - begin, 0, self.decay_steps)) / self.decay_steps
+        lr = anneal(peak, self.alpha * peak, done, self.decay_shape)
+        if self.warmup_steps:
+            before = ramp(step, self.warmup_steps, peak, None, self.warmup_shape)
+            lr = ops.where(step < self.warmup_steps, before, lr)
+        return lr
