@@ -21,15 +21,23 @@ def as_float(x):
     return ops.cast(x, "float32")
 
 
-def decay_weight(pct, shape):
-    """Weight of the start level as `pct` goes 0 -> 1: 1 at pct 0, 0 at pct 1."""
+def weights(pct, shape):
+    """(weight of the start level, weight of the end level) as `pct` goes 0 -> 1.
+
+    The two weights add up to 1 and are each computed without cancellation
+    (the cosine pair is cos² and sin² of `pi * pct / 2`), so a curve near
+    either end stays accurate to float32 relative precision.
+    """
     if shape == "linear":
-        return 1.0 - pct
+        return 1.0 - pct, pct
     if shape == "cosine":
-        return 0.5 + 0.5 * ops.cos(math.pi * pct)
-    return 1.0 - ops.sqrt(pct)  # "1-sqrt"
+        half = (0.5 * math.pi) * pct
+        return ops.square(ops.cos(half)), ops.square(ops.sin(half))
+    root = ops.sqrt(pct)  # "1-sqrt"
+    return 1.0 - root, root
 
 
 def anneal(start, end, pct, shape):
     """Move from `start` (pct = 0) to `end` (pct = 1) along `shape`."""
-    return end + (start - end) * decay_weight(pct, shape)
+    to_start, to_end = weights(pct, shape)
+    return start * to_start + end * to_end

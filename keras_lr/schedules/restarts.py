@@ -7,7 +7,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import as_float, as_step, decay_weight
+from keras_lr.schedules._math import as_float, as_step, weights
 
 
 def cycle_position(step, period, t_mul):
@@ -101,7 +101,7 @@ class CosineWarmRestarts(ScheduleBase):
 
     def __call__(self, step):
         cycle, done = cycle_position(as_step(step), self.first_decay_steps, self.t_mul)
-        height = ops.power(self.m_mul, cycle) * decay_weight(done, "cosine")
+        height = ops.power(self.m_mul, cycle) * weights(done, "cosine")[0]
         if self.cycle_limit is not None:
             height = ops.where(cycle < self.cycle_limit, height, 0.0)
         return self.initial_learning_rate * (self.alpha + (1.0 - self.alpha) * height)

@@ -1,0 +1,108 @@
+"""Independent reference implementations in plain Python floats.
+
+Written from the published definitions (PyTorch's `lr_scheduler` docs and
+source semantics, Keras's schedule docs, Hugging Face's WSD), one step at a
+time with Python `if`s, sharing no code with keras_lr.
+"""
+
+import math
+
+
+def cyclical(t, base, peak, up, down, mode="triangular", gamma=1.0):
+    # PyTorch CyclicLR.get_lr with last_epoch = t.
+    total = up + down
+    ratio = up / total
+    cycle = math.floor(1 + t / total)
+    x = 1.0 + t / total - cycle
+    scale = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    height = (peak - base) * scale
+    if mode == "triangular":
+        return base + height
+    if mode == "triangular2":
+        return base + height * 0.5 ** (cycle - 1)
+    return base + height * gamma**t
+
+
+def one_cycle(t, peak, total, pct_start=0.3, div=25.0, final_div=1e4,
+              strategy="cosine", three_phase=False):
+    # PyTorch OneCycleLR.get_lr, except that t >= total holds the last value.
+    t = min(t, total - 1)
+    initial = peak / div
+    final = initial / final_div
+    if three_phase:
+        phases = [(pct_start * total - 1, initial, peak),
+                  (2 * pct_start * total - 2, peak, initial),
+                  (total - 1, initial, final)]
+    else:
+        phases = [(pct_start * total - 1, initial, peak), (total - 1, peak, final)]
+    begin = 0.0
+    for i, (end, lo, hi) in enumerate(phases):
+        if t <= end or i == len(phases) - 1:
+            pct = (t - begin) / (end - begin) if end != begin else 1.0
+            if strategy == "cosine":
+                return hi + (lo - hi) / 2.0 * (math.cos(math.pi * pct) + 1)
+            return (hi - lo) * pct + lo
+        begin = end
+
+
+def warm_restarts(t, initial, period, t_mul=1.0, m_mul=1.0, alpha=0.0, cycle_limit=None):
+    # Walk the cycles one by one (SGDR), Keras's amplitude convention.
+    start, length, i = 0.0, float(period), 0
+    if t_mul == 1.0:
+        i = t // period
+        start = i * period
+    while t >= start + length:
+        start += length
+        length *= t_mul
+        i += 1
+    if cycle_limit is not None and i >= cycle_limit:
+        return initial * alpha
+    done = (t - start) / length
+    cos = 0.5 * (1 + math.cos(math.pi * done)) * m_mul**i
+    return initial * (alpha + (1 - alpha) * cos)
+
+
+def step_decay(t, initial, every, rate):
+    return initial * rate ** (t // every)
+
+
+def multi_step(t, initial, boundaries, rate):
+    return initial * rate ** sum(1 for b in boundaries if t >= b)
+
+
+def inverse_sqrt(t, initial, decay_steps, rate=1.0):
+    return initial / math.sqrt(1 + rate * t / decay_steps)
+
+
+def warmup(t, inner, warmup_steps, start_factor=None, shape="linear", shift=True):
+    target = inner(0) if shift else inner(warmup_steps)
+    if t >= warmup_steps:
+        return inner(t - warmup_steps) if shift else inner(t)
+    if start_factor is None:
+        start_factor = 1 / (warmup_steps + 1)
+    start = start_factor * target
+    p = t / warmup_steps
+    if shape == "linear":
+        return start + (target - start) * p
+    return start + (target - start) * (1 - math.cos(math.pi * p)) / 2
+
+
+def wsd(t, peak, warm, stable, decay, shape="cosine", alpha=0.0):
+    # Hugging Face get_wsd_schedule, but warmup starts at peak / (warm + 1).
+    if t < warm:
+        return peak * (t + 1) / (warm + 1)
+    if t < warm + stable:
+        return peak
+    p = min((t - warm - stable) / decay, 1.0)
+    factor = {"linear": 1 - p,
+              "cosine": 0.5 * (1 + math.cos(math.pi * p)),
+              "1-sqrt": 1 - math.sqrt(p)}[shape]
+    return peak * (alpha + (1 - alpha) * factor)
+
+
+def sequential(t, children, boundaries):
+    start = 0
+    for child, end in zip(children, boundaries + [math.inf]):
+        if t < end:
+            return child(t - start)
+        start = end
