@@ -1,0 +1,74 @@
+"""Values for plotting, plots, and no side effects on import."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import keras_lr
+
+
+def test_values_for_a_count_and_for_an_array():
+    sched = keras_lr.StepDecay(1.0, 2, 0.5)
+    np.testing.assert_array_equal(keras_lr.schedule_values(sched, 4), [1.0, 1.0, 0.5, 0.5])
+    got = keras_lr.schedule_values(sched, np.array([10, 0]))
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, [2.0**-5, 1.0])
+
+
+def test_values_of_a_schedule_that_does_not_vectorize():
+    # Keras's CosineDecay with warmup uses ops.cond, which refuses a vector.
+    sched = keras.optimizers.schedules.CosineDecay(0.0, 10, warmup_steps=4, warmup_target=1.0)
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, 5), [0, 0.25, 0.5, 0.75, 1.0],
+                               rtol=1e-6)
+
+
+def test_constant_broadcasts_to_the_steps():
+    np.testing.assert_array_equal(keras_lr.schedule_values(keras_lr.Constant(0.5), 3), [0.5] * 3)
+
+
+def test_plot_schedule_draws_the_values():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sched = keras_lr.OneCycle(1.0, 20)
+    ax = keras_lr.plot_schedule(sched, 25)
+    (line,) = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(25))
+    np.testing.assert_array_equal(line.get_ydata(), keras_lr.schedule_values(sched, 25))
+    assert line.get_label() == "OneCycle"
+    fig, given = plt.subplots()
+    assert keras_lr.plot_schedule(sched, [0, 5, 9], ax=given, label="mine") is given
+    assert given.get_lines()[0].get_label() == "mine"
+    plt.close("all")
+
+
+def run_python(code, cwd):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, timeout=300,
+                          capture_output=True, text=True)
+
+
+def test_import_has_no_side_effects(tmp_path):
+    # Keras itself may import matplotlib and set warning filters: snapshot after it.
+    code = (
+        "import warnings, keras; filters = list(warnings.filters); import keras_lr; "
+        "assert warnings.filters == filters, 'warning filters changed'"
+    )
+    assert run_python(code, tmp_path).returncode == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_works_without_matplotlib_until_a_plot_is_asked_for(tmp_path):
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; import keras_lr; "
+        "print(keras_lr.schedule_values(keras_lr.StepDecay(1.0, 1, 0.5), 3).tolist()); "
+        "keras_lr.plot_schedule(keras_lr.Constant(0.1), 3)"
+    )
+    result = run_python(code, tmp_path)
+    assert "[1.0, 0.5, 0.25]" in result.stdout
+    assert "plot_schedule needs matplotlib: pip install 'keras-lr[plot]'" in result.stderr
