@@ -127,3 +127,20 @@ TORCH = [
 def test_pytorch_oracle(make, sched, n):
     expected = torch_rates(make, n)
     np.testing.assert_allclose(values(sched, n), expected, rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("period,t_mul", [(7, 2.0), (10, 3.0), (4, 1.5), (1, 2.0), (3, 1.1)])
+def test_restarts_switch_cycles_at_the_right_step(period, t_mul):
+    """Around every cycle start up to step 2**31, where a float log may round."""
+    from tests import oracles
+
+    starts, start, length = [], 0.0, float(period)
+    while start < 2**31:
+        starts.append(start)
+        start, length = start + length, length * t_mul
+    steps = sorted({s for b in starts for s in (math.floor(b) - 1, math.floor(b), math.ceil(b),
+                                                  math.ceil(b) + 1) if 0 <= s < 2**31})
+    sched = keras_lr.CosineWarmRestarts(1.0, period, t_mul=t_mul, m_mul=0.9, alpha=0.1)
+    expected = [oracles.warm_restarts(s, 1.0, period, t_mul, 0.9, 0.1) for s in steps]
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, steps), expected, rtol=1e-5,
+                               atol=1e-6)

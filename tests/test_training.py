@@ -6,6 +6,7 @@ the learning rate of that update (up to Adam's epsilon): the applied rate is
 read off the weights, not asked of the schedule.
 """
 
+import inspect
 import os
 import subprocess
 import sys
@@ -72,14 +73,9 @@ RESUME = textwrap.dedent(
     import sys
     import keras, numpy as np
     import keras_lr
-
-    class WeightProbe(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.trace = []
-        def on_train_batch_end(self, batch, logs=None):
-            self.trace.append(float(self.model.get_weights()[0][0, 0]))
-
+    """
+) + inspect.getsource(WeightProbe) + textwrap.dedent(
+    """
     folder, names = sys.argv[1], sys.argv[2:]
     x = np.ones((32, 1), "float32")
     y = np.full((32, 1), -1e4, "float32")

@@ -6,6 +6,7 @@ a scalar step or a vector of steps, and has no state.
 
 import math
 
+import numpy as np
 from keras import ops
 
 SHAPES = ("linear", "cosine")
@@ -14,7 +15,7 @@ DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 
 def as_step(step):
     """The update count as a non-negative int64 tensor (floats are truncated)."""
-    return ops.maximum(ops.cast(step, "int64"), 0)
+    return ops.maximum(ops.cast(step, "int64"), np.int64(0))  # typed: no extra Cast op
 
 
 def as_float(x):

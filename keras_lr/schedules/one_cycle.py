@@ -1,6 +1,7 @@
 """The 1-cycle policy (Smith & Topin 2018), as PyTorch's `OneCycleLR`."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
@@ -108,6 +109,6 @@ class OneCycle(ScheduleBase):
         return [warm_end, last], [initial, peak, final]
 
     def __call__(self, step):
-        step = ops.minimum(as_step(step), self.total_steps - 1)
+        step = ops.minimum(as_step(step), np.int64(self.total_steps - 1))
         ends, levels = self._phases()
         return phased(step, ends, levels, self.anneal_strategy)

@@ -14,22 +14,20 @@ def cycle_position(step, period, t_mul):
     """(cycle index, fraction of that cycle done) at integer `step`.
 
     Cycle `i` lasts `period * t_mul ** i` steps. With `t_mul == 1` this is
-    integer arithmetic; otherwise float64, with the index corrected by one
-    where the logarithm rounded across a cycle start.
+    integer arithmetic. Otherwise the index comes from a float64 logarithm,
+    nudged by 1e-12 so that a cycle's first step, where the logarithm is an
+    integer up to rounding, is never put in the cycle before; the step before
+    a cycle start is farther than that below the integer for any cycle
+    shorter than about 1e11 steps.
     """
     if t_mul == 1.0:
         cycle = step // period
         return as_float(cycle), as_float(step - cycle * period) / period
     t = ops.cast(step, "float64")
-
-    def start(i):  # first step of cycle i
-        return period * (ops.power(t_mul, i) - 1.0) / (t_mul - 1.0)
-
-    cycle = ops.floor(ops.log1p(t * (t_mul - 1.0) / period) / math.log(t_mul))
-    cycle = ops.where(t < start(cycle), cycle - 1.0, cycle)
-    cycle = ops.where(t >= start(cycle + 1.0), cycle + 1.0, cycle)
-    done = (t - start(cycle)) / (period * ops.power(t_mul, cycle))
-    return as_float(cycle), as_float(done)
+    cycle = ops.floor(ops.log1p(t * ((t_mul - 1.0) / period)) / math.log(t_mul) + 1e-12)
+    grown = ops.power(t_mul, cycle)
+    start = (grown - 1.0) * (period / (t_mul - 1.0))
+    return as_float(cycle), as_float((t - start) / (grown * period))
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -1,6 +1,7 @@
 """Warmup around any schedule, and warmup-stable-decay."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
@@ -12,7 +13,7 @@ def ramp(step, warmup_steps, target, start_factor, shape):
     """Warm up from `start_factor * target` at step 0 to `target` at `warmup_steps`."""
     if start_factor is None:
         start_factor = 1.0 / (warmup_steps + 1)
-    pct = as_float(ops.minimum(step, warmup_steps)) / warmup_steps
+    pct = as_float(step) / warmup_steps  # callers select the ramp only below warmup_steps
     return anneal(start_factor * target, target, pct, shape)
 
 
@@ -91,15 +92,15 @@ class Warmup(ScheduleBase):
 
     def __call__(self, step):
         step = as_step(step)
-        warm = self.warmup_steps
+        warm = np.int64(self.warmup_steps)
+        # One evaluation of the wrapped schedule serves both sides: during
+        # warmup its clamped step is the handover step, so it gives `target`.
         if self.shift_schedule:
-            target = self.schedule(ops.convert_to_tensor(0, "int64"))
-            after = self.schedule(ops.maximum(step - warm, 0))
+            inner = self.schedule(ops.maximum(step - warm, np.int64(0)))
         else:
-            target = self.schedule(ops.convert_to_tensor(warm, "int64"))
-            after = self.schedule(step)
-        before = ramp(step, warm, ops.cast(target, after.dtype), self.start_factor, self.shape)
-        return ops.where(step < warm, before, after)
+            inner = self.schedule(ops.maximum(step, warm))
+        before = ramp(step, self.warmup_steps, inner, self.start_factor, self.shape)
+        return ops.where(step < warm, before, inner)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
