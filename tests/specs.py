@@ -99,6 +99,14 @@ SPECS = {
         lambda: keras_lr.Scaled(keras_lr.Cyclical(0.01, 0.1, 7), factor=0.5),
         lambda t: 0.5 * O.cyclical(t, 0.01, 0.1, 7, 7),
     ),
+    "Shifted": (
+        lambda: keras_lr.Shifted(keras_lr.OneCycle(0.1, 120), offset=-15),
+        lambda t: O.one_cycle(max(t - 15, 0), 0.1, 120),
+    ),
+    "Shifted-forward": (
+        lambda: keras_lr.Shifted(keras_lr.Cyclical(0.01, 0.1, 5), offset=7),
+        lambda t: O.cyclical(t + 7, 0.01, 0.1, 5, 5),
+    ),
     "PerEpoch": (
         lambda: keras_lr.PerEpoch(keras_lr.MultiStepDecay(0.1, [2, 4], 0.5), 9),
         lambda t: O.multi_step(t // 9, 0.1, [2, 4], 0.5),

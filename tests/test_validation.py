@@ -69,6 +69,8 @@ BAD = [
     (lambda: keras_lr.Scaled(C, factor=0), ValueError, "factor", "0.0"),
     (lambda: keras_lr.Scaled(None), TypeError, "schedule", "None"),
     (lambda: keras_lr.PerEpoch(C, 0), ValueError, "steps_per_epoch", "0"),
+    (lambda: keras_lr.Shifted(C, 2.5), ValueError, "offset", "2.5"),
+    (lambda: keras_lr.Shifted(C, "3"), TypeError, "offset", "'3'"),
     (lambda: keras_lr.PerUpdate(C, 1.5), ValueError, "accumulation_steps", "1.5"),
 ]
 

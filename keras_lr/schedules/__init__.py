@@ -1,7 +1,7 @@
 """keras-lr's learning rate schedules, one module per family."""
 
 from keras_lr.schedules.basic import Constant, InverseSqrtDecay, MultiStepDecay, StepDecay
-from keras_lr.schedules.compose import PerEpoch, PerUpdate, Scaled, SequentialSchedule
+from keras_lr.schedules.compose import PerEpoch, PerUpdate, Scaled, SequentialSchedule, Shifted
 from keras_lr.schedules.cyclical import Cyclical
 from keras_lr.schedules.one_cycle import OneCycle
 from keras_lr.schedules.restarts import CosineWarmRestarts
@@ -18,6 +18,7 @@ __all__ = [
     "PerUpdate",
     "Scaled",
     "SequentialSchedule",
+    "Shifted",
     "StepDecay",
     "Warmup",
     "WarmupStableDecay",

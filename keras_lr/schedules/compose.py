@@ -1,6 +1,7 @@
 """Composition: join schedules in time, scale one, or change its clock."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
@@ -206,3 +207,42 @@ class PerUpdate(_Clock):
     def __init__(self, schedule, accumulation_steps: int, name: str | None = None):
         super().__init__()
         self._wrap(schedule, "accumulation_steps", accumulation_steps, name)
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class Shifted(ScheduleBase):
+    """Move a schedule in time: `lr(step) = schedule(max(step + offset, 0))`.
+
+    A positive `offset` starts the schedule part-way through (resume a cycle
+    in a fresh optimizer); a negative one holds its first value for `-offset`
+    steps (start it late, after earlier training).
+
+    Args:
+        schedule: A `LearningRateSchedule` or a number.
+        offset: Steps to add to the optimizer's step, an integer.
+        name: Optional name of the schedule.
+
+    Returns:
+        A `LearningRateSchedule`.
+
+    Raises:
+        ValueError: If `offset` is not an integer.
+        TypeError: If `schedule` is neither a schedule nor a number.
+
+    Example:
+
+    >>> sched = keras_lr.Shifted(keras_lr.StepDecay(1.0, 1, 0.5), offset=-2)
+    >>> keras_lr.schedule_values(sched, 5).tolist()
+    [1.0, 1.0, 1.0, 0.5, 0.25]
+    """
+
+    _nested = ("schedule",)
+
+    def __init__(self, schedule, offset: int, name: str | None = None):
+        super().__init__()
+        self.schedule = check.schedule("schedule", schedule)
+        self.offset = check.integer("offset", offset, minimum=-(2**62))
+        self.name = name
+
+    def __call__(self, step):
+        return self.schedule(ops.maximum(as_step(step) + np.int64(self.offset), np.int64(0)))

@@ -102,13 +102,17 @@ class Cyclical(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
+        return self._wave(step, self.initial_learning_rate, self.max_learning_rate)
+
+    def momentum(self, step, base_momentum=0.8, max_momentum=0.9):
+        """The momentum that moves inversely to this rate at `step`.
+
+        `max_momentum` where the rate is at its base, `base_momentum` where it
+        peaks, scaled per cycle by the same mode, as PyTorch's `CyclicLR`
+        with `cycle_momentum=True`.
+        """
+        return self._wave(step, max_momentum, base_momentum)
+
+    def _wave(self, step, low, high):
         down = self.step_size_down or self.step_size
-        return cyclical(
-            step,
-            self.initial_learning_rate,
-            self.max_learning_rate,
-            self.step_size,
-            down,
-            self.mode,
-            self.gamma,
-        )
+        return cyclical(step, low, high, self.step_size, down, self.mode, self.gamma)

@@ -98,17 +98,31 @@ class OneCycle(ScheduleBase):
         self.three_phase = three_phase
         self.name = name
 
-    def _phases(self):
+    def _ends(self):
+        warm_end = self.pct_start * self.total_steps - 1.0
+        last = self.total_steps - 1.0
+        return [warm_end, 2 * warm_end, last] if self.three_phase else [warm_end, last]
+
+    def _curve(self, step, levels):
+        step = ops.minimum(as_step(step), np.int64(self.total_steps - 1))
+        return phased(step, self._ends(), levels, self.anneal_strategy)
+
+    def __call__(self, step):
         peak = self.max_learning_rate
         initial = peak / self.div_factor
         final = initial / self.final_div_factor
-        warm_end = self.pct_start * self.total_steps - 1.0
-        last = self.total_steps - 1.0
         if self.three_phase:
-            return [warm_end, 2 * warm_end, last], [initial, peak, initial, final]
-        return [warm_end, last], [initial, peak, final]
+            return self._curve(step, [initial, peak, initial, final])
+        return self._curve(step, [initial, peak, final])
 
-    def __call__(self, step):
-        step = ops.minimum(as_step(step), np.int64(self.total_steps - 1))
-        ends, levels = self._phases()
-        return phased(step, ends, levels, self.anneal_strategy)
+    def momentum(self, step, base_momentum=0.85, max_momentum=0.95):
+        """The momentum that 1-cycle pairs with this rate at `step`.
+
+        It moves inversely to the rate, as in PyTorch's `OneCycleLR`: from
+        `max_momentum` down to `base_momentum` while the rate warms up, and
+        back to `max_momentum` while it anneals (held there in the third
+        phase of `three_phase`).
+        """
+        low, high = base_momentum, max_momentum
+        levels = [high, low, high, high] if self.three_phase else [high, low, high]
+        return self._curve(step, levels)
