@@ -15,6 +15,14 @@ from keras.optimizers.schedules import (
     PolynomialDecay,
 )
 
+from keras_lr.callbacks import (
+    CyclicalScheduler,
+    LearningRateMonitor,
+    OneCycleScheduler,
+    ReduceLROnPlateau,
+    get_learning_rate,
+    get_momentum,
+)
 from keras_lr.plotting import plot_schedule, schedule_values
 from keras_lr.schedules import *  # noqa: F403 - the list is schedules.__all__
 from keras_lr.schedules import __all__ as _schedules
@@ -30,4 +38,14 @@ KERAS_SCHEDULES = [
     "PolynomialDecay",
 ]
 
-__all__ = [*_schedules, *KERAS_SCHEDULES, "plot_schedule", "schedule_values"]
+CALLBACKS = ["CyclicalScheduler", "LearningRateMonitor", "OneCycleScheduler", "ReduceLROnPlateau"]
+
+__all__ = [
+    *_schedules,
+    *KERAS_SCHEDULES,
+    *CALLBACKS,
+    "get_learning_rate",
+    "get_momentum",
+    "plot_schedule",
+    "schedule_values",
+]

@@ -68,10 +68,10 @@ class CosineWarmRestarts(ScheduleBase):
 
     Example:
 
-    >>> sched = keras_lr.CosineWarmRestarts(1.0, first_decay_steps=2,
-    ...                                     t_mul=1.0, m_mul=0.5, cycle_limit=2)
+    >>> sched = keras_lr.CosineWarmRestarts(1.0, first_decay_steps=2, t_mul=1.0,
+    ...                                     m_mul=0.5, alpha=0.1, cycle_limit=2)
     >>> keras_lr.schedule_values(sched, 6).round(4).tolist()
-    [1.0, 0.5, 0.5, 0.25, 0.0, 0.0]
+    [1.0, 0.55, 0.55, 0.325, 0.1, 0.1]
     """
 
     def __init__(

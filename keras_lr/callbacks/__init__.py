@@ -1,0 +1,15 @@
+"""Callbacks that run inside `model.fit`: plateau reduction, 1-cycle, cyclical, monitor."""
+
+from keras_lr.callbacks._optim import get_learning_rate, get_momentum
+from keras_lr.callbacks.cycles import CyclicalScheduler, OneCycleScheduler
+from keras_lr.callbacks.monitor import LearningRateMonitor
+from keras_lr.callbacks.plateau import ReduceLROnPlateau
+
+__all__ = [
+    "CyclicalScheduler",
+    "LearningRateMonitor",
+    "OneCycleScheduler",
+    "ReduceLROnPlateau",
+    "get_learning_rate",
+    "get_momentum",
+]

@@ -1,0 +1,201 @@
+"""Reduce the learning rate when a metric stops improving, on top of any schedule."""
+
+import math
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lr import _checks as check
+from keras_lr.callbacks._optim import Schedule, get_learning_rate, log_names, optimizers_of
+from keras_lr.schedules.compose import Scaled
+
+MODES = ("auto", "min", "max")
+THRESHOLD_MODES = ("rel", "abs")
+
+
+class ReduceLROnPlateau(keras.callbacks.Callback):
+    """Reduce the learning rate when a metric has stopped improving.
+
+    Works whether the optimizer holds a float learning rate or *any*
+    `LearningRateSchedule` (keras-lr's or Keras's). With a schedule, the
+    callback wraps it once in `keras_lr.Scaled` and multiplies the scale
+    factor, a variable the compiled train step reads: the rate becomes
+    `factor × schedule(step)` from the next update on, and the schedule keeps
+    its shape. With a float rate it assigns the optimizer's rate variable.
+    Either way the reduced rate is saved with the model (the factor in the
+    optimizer's config, the float in its variables). `LossScaleOptimizer`s
+    are looked through, and every optimizer of the model is reduced.
+
+    Patience follows Keras: the rate is reduced after `patience` epochs in a
+    row without improvement (PyTorch's `patience=p` is `patience=p + 1`
+    here). An epoch improves on the best value when it beats it by more than
+    `min_delta`: absolutely (`threshold_mode="abs"`, Keras's convention) or
+    relative to the best's magnitude (`"rel"`, PyTorch's default). A NaN or
+    infinite value counts as no improvement and never becomes the best.
+
+    `min_lr` bounds each reduction: no reduction takes the rate (at that
+    step) below `min_lr`, and none happens once it is there. A schedule may
+    still go lower by itself afterwards.
+
+    `logs["learning_rate"]` (`learning_rate_<name>` for several optimizers)
+    holds the rate at the end of each epoch, before that epoch's reduction,
+    as with Keras's callback. The counters (`best`, `wait`,
+    `cooldown_counter`) persist across `fit` calls; `get_state()` and
+    `set_state()` carry them through a save and reload, so that a resumed
+    run reduces at the same epochs as an uninterrupted one.
+
+    Args:
+        monitor: The quantity to watch in the epoch logs.
+        factor: The factor a reduction multiplies the rate by, in (0, 1).
+        patience: Epochs without improvement before a reduction, >= 0.
+        verbose: 0 quiet, 1 print a message at each reduction.
+        mode: `"min"`, `"max"` or `"auto"` (max when the name has "acc").
+        min_delta: The margin that counts as improvement, >= 0.
+        threshold_mode: `"abs"` or `"rel"`, how `min_delta` is applied.
+        cooldown: Epochs to wait after a reduction before counting again.
+        min_lr: The lower bound of a reduction, >= 0.
+        start_from_epoch: Epochs to ignore at the start (e.g. warmup).
+        restore_best_weights: Whether a reduction first restores the model's
+            weights from the best epoch.
+
+    Raises:
+        ValueError: If an argument is out of range or a mode is unknown.
+        TypeError: If an argument has the wrong type.
+
+    Example:
+
+    ```python
+    model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, 10_000)))
+    model.fit(x, y, validation_split=0.2, epochs=50,
+              callbacks=[keras_lr.ReduceLROnPlateau("val_loss", factor=0.5, patience=3)])
+    ```
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        threshold_mode: str = "abs",
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        start_from_epoch: int = 0,
+        restore_best_weights: bool = False,
+    ):
+        super().__init__()
+        if not isinstance(monitor, str):
+            check.fail("monitor", "a string", monitor, TypeError)
+        self.monitor = monitor
+        self.factor = check.in_range("factor", factor, 0.0, 1.0, closed=(False, False))
+        self.patience = check.integer("patience", patience)
+        self.verbose = check.integer("verbose", verbose)
+        mode = check.one_of("mode", mode, MODES)
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        self.mode = mode
+        self.min_delta = abs(check.number("min_delta", min_delta))
+        self.threshold_mode = check.one_of("threshold_mode", threshold_mode, THRESHOLD_MODES)
+        self.cooldown = check.integer("cooldown", cooldown)
+        self.min_lr = check.at_least("min_lr", min_lr, 0.0)
+        self.start_from_epoch = check.integer("start_from_epoch", start_from_epoch)
+        if not isinstance(restore_best_weights, bool):
+            check.fail("restore_best_weights", "a bool", restore_best_weights, TypeError)
+        self.restore_best_weights = restore_best_weights
+        self.reset()
+
+    def reset(self):
+        """Forget the best value and the counters."""
+        self.best = None
+        self.wait = 0
+        self.cooldown_counter = 0
+        self.best_weights = None
+
+    def get_state(self) -> dict:
+        """The counters as a JSON-serializable dict (weights are not included)."""
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def set_state(self, state: dict) -> None:
+        """Restore counters saved by `get_state()`, before `fit` resumes."""
+        best = state["best"]
+        self.best = None if best is None else float(best)
+        self.wait = int(state["wait"])
+        self.cooldown_counter = int(state["cooldown_counter"])
+
+    def on_train_begin(self, logs=None):
+        self._scale_schedules()
+
+    def _scale_schedules(self):
+        """Wrap every schedule in `Scaled` once; rebuild the step if one changed."""
+        changed = False
+        for optimizer in optimizers_of(self.model):
+            lr = optimizer._learning_rate
+            if isinstance(lr, Schedule) and not isinstance(lr, Scaled):
+                optimizer.learning_rate = Scaled(lr)
+                changed = True
+        if changed:
+            self.model.make_train_function(force=True)
+
+    def _improved(self, current):
+        if not math.isfinite(current):
+            return False
+        if self.best is None:
+            return True
+        margin = self.min_delta * (abs(self.best) if self.threshold_mode == "rel" else 1.0)
+        if self.mode == "min":
+            return current < self.best - margin
+        return current > self.best + margin
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        optimizers = optimizers_of(self.model)
+        for key, optimizer in zip(log_names(optimizers), optimizers):
+            logs[key] = get_learning_rate(optimizer)
+        if epoch < self.start_from_epoch:
+            return
+        if self.monitor not in logs:
+            warnings.warn(
+                f"ReduceLROnPlateau watches `{self.monitor}`, which is not in the logs "
+                f"(available: {', '.join(logs)}).",
+                stacklevel=2,
+            )
+            return
+        current = float(np.asarray(ops.convert_to_numpy(logs[self.monitor])))
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(current):
+            self.best, self.wait = current, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        if self.cooldown_counter > 0:
+            return
+        self.wait += 1
+        if self.wait >= self.patience and self._reduce(epoch):
+            self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def _reduce(self, epoch):
+        self._scale_schedules()  # another callback may have swapped a schedule in
+        reduced = False
+        for optimizer in optimizers_of(self.model):
+            old = get_learning_rate(optimizer)
+            if old <= self.min_lr * (1 + 1e-6):
+                continue
+            ratio = max(old * self.factor, self.min_lr) / old
+            lr = optimizer._learning_rate
+            if isinstance(lr, Scaled):
+                lr.factor.assign(float(ops.convert_to_numpy(lr.factor)) * ratio)
+            else:
+                optimizer.learning_rate = old * ratio
+            reduced = True
+            if self.verbose:
+                print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate of "
+                      f"{optimizer.name} to {get_learning_rate(optimizer):.4g}.")
+        if reduced and self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+        return reduced

@@ -1,0 +1,92 @@
+"""Training runs whose applied learning rates can be read off the weights.
+
+`rates_per_update` trains a linear model on one-hot inputs with plain SGD
+(no momentum) and mean absolute error far below the target: the gradient of
+row `r` of the kernel is `1 / batch_size` when sample `r` is in the batch and
+0 otherwise, so after an epoch each row has moved by exactly the rate of the
+update that used it, divided by the batch size. Reading the kernel at each
+epoch's end (not per batch) gives the rate of every update, whatever
+`steps_per_execution`, `jit_compile` or distribution strategy.
+"""
+
+import keras
+import numpy as np
+
+import keras_lr
+
+KS = keras.optimizers.schedules
+STEPS = 12  # updates per epoch
+EPOCHS = 3
+
+
+class Inject(keras.callbacks.Callback):
+    """Put a scripted value of `name` into each epoch's logs (a forced plateau)."""
+
+    def __init__(self, values, name="val_score"):
+        super().__init__()
+        self.values, self.name = list(values), name
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs[self.name] = self.values[epoch]
+
+
+class KernelPerEpoch(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.kernels = []
+
+    def on_train_begin(self, logs=None):
+        if not self.kernels:
+            self.kernels.append(self.model.get_weights()[0][:, 0].copy())
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.kernels.append(self.model.get_weights()[0][:, 0].copy())
+
+
+def onehot_model(learning_rate, batch_size=1, **compile_kw):
+    rows = STEPS * batch_size
+    model = keras.Sequential(
+        [keras.Input((rows,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
+    )
+    model.compile(keras.optimizers.SGD(learning_rate), loss="mae", **compile_kw)
+    return model
+
+
+def rates_per_update(model, callbacks, epochs=EPOCHS, batch_size=1, initial_epoch=0):
+    rows = STEPS * batch_size
+    x = np.eye(rows, dtype="float32")
+    y = np.full((rows, 1), -1e4, "float32")
+    probe = KernelPerEpoch()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
+              shuffle=False, verbose=0, callbacks=[*callbacks, probe])
+    moves = -np.diff(np.array(probe.kernels), axis=0) * batch_size  # (epochs, rows)
+    per_update = moves.reshape(len(moves), STEPS, batch_size)
+    return per_update.mean(axis=-1).reshape(-1)
+
+
+PLATEAU_SCORES = [1.0, 1.1, 0.5, 0.6, 0.7]  # min mode: epoch 1 does not improve
+
+
+def plateau_scenario(batch_size=1, **compile_kw):
+    """SGD(CosineDecay) with a forced plateau: halved after epoch 1 (patience 1)."""
+    model = onehot_model(KS.CosineDecay(0.1, EPOCHS * STEPS, alpha=0.1), batch_size, **compile_kw)
+    callbacks = [Inject(PLATEAU_SCORES),
+                 keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=1)]
+    return model, callbacks
+
+
+def one_cycle_scenario(batch_size=1, **compile_kw):
+    model = onehot_model(0.5, batch_size, **compile_kw)
+    return model, [keras_lr.OneCycleScheduler(0.1, pct_start=0.25, cycle_momentum=False)]
+
+
+def expected_plateau_rates():
+    cosine = keras_lr.schedule_values(KS.CosineDecay(0.1, EPOCHS * STEPS, alpha=0.1),
+                                      EPOCHS * STEPS)
+    cosine[2 * STEPS:] *= 0.5  # reduced at the end of epoch 1
+    return cosine
+
+
+def expected_one_cycle_rates():
+    return keras_lr.schedule_values(keras_lr.OneCycle(0.1, EPOCHS * STEPS, pct_start=0.25),
+                                    EPOCHS * STEPS)
