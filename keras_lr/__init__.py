@@ -23,6 +23,8 @@ from keras_lr.callbacks import (
     get_learning_rate,
     get_momentum,
 )
+from keras_lr import finder
+from keras_lr.finder import LRFinderResult, find_lr
 from keras_lr.plotting import plot_schedule, schedule_values
 from keras_lr.schedules import *  # noqa: F403 - the list is schedules.__all__
 from keras_lr.schedules import __all__ as _schedules
@@ -44,6 +46,8 @@ __all__ = [
     *_schedules,
     *KERAS_SCHEDULES,
     *CALLBACKS,
+    "LRFinderResult",
+    "find_lr",
     "get_learning_rate",
     "get_momentum",
     "plot_schedule",

@@ -38,6 +38,17 @@ def schedule_values(schedule, steps) -> np.ndarray:
     return np.broadcast_to(values, steps.shape).copy()
 
 
+def new_axes(ax, caller):
+    """`ax`, or the axes of a new matplotlib figure (matplotlib imported here, lazily)."""
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(f"{caller} needs matplotlib: pip install 'keras-lr[plot]'") from error
+    return plt.subplots()[1]
+
+
 def plot_schedule(schedule, steps, ax=None, **plot_kwargs):
     """Draw the learning rate of `schedule` against the step.
 
@@ -53,15 +64,8 @@ def plot_schedule(schedule, steps, ax=None, **plot_kwargs):
     Raises:
         ImportError: If matplotlib is not installed (`pip install keras-lr[plot]`).
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "plot_schedule needs matplotlib: pip install 'keras-lr[plot]'"
-        ) from error
+    ax = new_axes(ax, "plot_schedule")
     steps = _steps(steps)
-    if ax is None:
-        _, ax = plt.subplots()
     plot_kwargs.setdefault("label", getattr(schedule, "name", None) or type(schedule).__name__)
     ax.plot(steps, schedule_values(schedule, steps), **plot_kwargs)
     ax.set_xlabel("step")

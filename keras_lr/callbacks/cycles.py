@@ -47,21 +47,21 @@ class _CycleCallback(keras.callbacks.Callback):
         batches = self.params.get("steps") or 0
         for optimizer in optimizers_of(self.model):
             per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
-            self.schedule = self._build(batches / per_update)
+            schedule = self.schedule = self._build(batches / per_update)
             done = int(ops.convert_to_numpy(optimizer.iterations))  # updates made so far
             offset = epoch * batches // per_update - done
-            lr = Shifted(self.schedule, offset) if offset else self.schedule
+            lr = Shifted(schedule, offset) if offset else schedule
             if per_update > 1:  # Keras passes the micro-batch counter to schedules
                 lr = PerUpdate(lr, per_update)
-            curve = self._momentum_curve(offset) if self.cycle_momentum else None
+            curve = self._momentum_curve(schedule, offset) if self.cycle_momentum else None
             self._swaps.append(Swap(optimizer, lr, curve))
         self.model.make_train_function(force=True)
 
-    def _momentum_curve(self, offset):
+    def _momentum_curve(self, schedule, offset):
         # Called with `optimizer.iterations`, which counts real updates.
         def curve(update):
             update = ops.maximum(ops.cast(update, "int64") + np.int64(offset), np.int64(0))
-            return self.schedule.momentum(update, self.base_momentum, self.max_momentum)
+            return schedule.momentum(update, self.base_momentum, self.max_momentum)
 
         return curve
 

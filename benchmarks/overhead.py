@@ -1,0 +1,145 @@
+"""Fit throughput with each LR schedule or callback, relative to a constant float LR.
+
+A tiny MLP (where the schedule's share of the train step is largest), SGD with
+momentum, batch 32. Every variant is compiled once and traced by a warm-up
+fit; then the variants take turns (interleaved, so machine noise hits all of
+them alike), each timed over the epochs after the first of a fit (steady
+state: the one trace that a callback's install costs per `fit` is excluded
+and reported separately). Prints medians and the spread (min-max) of the
+per-repeat ratios to the constant-LR run of the same repeat.
+
+    python benchmarks/overhead.py [--quick] [--spe 1 16] [--jit off on]
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_lr  # noqa: E402
+
+KS = keras.optimizers.schedules
+
+
+class EpochClock(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.ends = [time.perf_counter()]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
+class PythonPerBatchLR(keras.callbacks.Callback):
+    """How earlier add-ons work: set a float LR from Python before every batch."""
+
+    def __init__(self, schedule):
+        super().__init__()
+        self.schedule, self.step = schedule, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = float(self.schedule(self.step))
+        self.step += 1
+
+
+def variants(total):
+    cosine = KS.CosineDecay(0.05, total)
+    return {
+        "constant LR (float)": (0.05, []),
+        "Keras CosineDecay": (cosine, []),
+        "Keras CosineDecay with warmup": (
+            KS.CosineDecay(0.0, total, warmup_steps=total // 10, warmup_target=0.05), []),
+        "keras_lr.OneCycle": (keras_lr.OneCycle(0.05, total), []),
+        "keras_lr.Cyclical": (keras_lr.Cyclical(0.005, 0.05, 50), []),
+        "keras_lr.CosineWarmRestarts": (keras_lr.CosineWarmRestarts(0.05, 100), []),
+        "keras_lr.Warmup(CosineDecay)": (keras_lr.Warmup(cosine, total // 10), []),
+        "keras_lr.WarmupStableDecay": (
+            keras_lr.WarmupStableDecay(0.05, total // 10, total // 2, total // 2), []),
+        "keras_lr.StepDecay": (keras_lr.StepDecay(0.05, 100, 0.5), []),
+        "OneCycleScheduler callback (+momentum)": (
+            0.05, lambda: [keras_lr.OneCycleScheduler(0.05)]),
+        "CyclicalScheduler callback": (
+            0.05, lambda: [keras_lr.CyclicalScheduler(0.005, 0.05, 50)]),
+        "ReduceLROnPlateau on CosineDecay": (
+            cosine, lambda: [keras_lr.ReduceLROnPlateau("loss", patience=100)]),
+        "LearningRateMonitor": (cosine, lambda: [keras_lr.LearningRateMonitor()]),
+        "Python per-batch LR callback": (
+            0.05, lambda: [PythonPerBatchLR(keras_lr.OneCycle(0.05, total))]),
+    }
+
+
+def build(learning_rate, spe, jit):
+    model = keras.Sequential([
+        keras.Input((16,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(1),
+    ])
+    model.compile(keras.optimizers.SGD(learning_rate, momentum=0.9), loss="mse",
+                  steps_per_execution=spe, jit_compile=jit)
+    return model
+
+
+def fit_rate(model, x, y, epochs, callbacks):
+    clock = EpochClock()
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=False,
+              callbacks=[*callbacks, clock])
+    steps = len(x) // 32 * (epochs - 1)
+    first_epoch = clock.ends[1] - start
+    return steps / (clock.ends[-1] - clock.ends[1]), first_epoch
+
+
+def run(spe, jit, repeats, epochs, steps_per_epoch):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32 * steps_per_epoch, 16)).astype("float32")
+    y = rng.normal(size=(32 * steps_per_epoch, 1)).astype("float32")
+    total = epochs * steps_per_epoch
+    table = variants(total)
+    models = {}
+    for name, (lr, make_callbacks) in table.items():
+        models[name] = build(lr, spe, jit)
+        fit_rate(models[name], x, y, 2, make_callbacks() if make_callbacks else [])
+    rates = {name: [] for name in table}
+    firsts = {name: [] for name in table}
+    for _ in range(repeats):
+        for name, (lr, make_callbacks) in table.items():
+            rate, first = fit_rate(models[name], x, y, epochs,
+                                   make_callbacks() if make_callbacks else [])
+            rates[name].append(rate)
+            firsts[name].append(first)
+    base = rates["constant LR (float)"]
+    print(f"\nsteps_per_execution={spe}, jit_compile={jit}: {repeats} repeats x {epochs} epochs"
+          f" x {steps_per_epoch} updates")
+    print("| variant | updates/s (median) | ratio to constant (median) | ratio min-max "
+          "| first epoch s (median) |")
+    print("|---|---:|---:|---:|---:|")
+    for name in table:
+        ratios = [r / b for r, b in zip(rates[name], base)]
+        print(f"| {name} | {statistics.median(rates[name]):.0f} | "
+              f"{statistics.median(ratios):.3f} | {min(ratios):.3f}-{max(ratios):.3f} | "
+              f"{statistics.median(firsts[name]):.2f} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds per setting")
+    parser.add_argument("--spe", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--jit", choices=["off", "on"], nargs="+", default=["off", "on"])
+    args = parser.parse_args()
+    repeats, epochs, steps = (1, 2, 16) if args.quick else (7, 6, 200)
+    if args.quick:
+        args.spe, args.jit = args.spe[:1], args.jit[:1]
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, "
+          f"{os.cpu_count()} CPUs")
+    for spe in args.spe:
+        for jit in args.jit:
+            run(spe, jit == "on", repeats, epochs, steps)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+"""The learning rate range test (Smith 2017; fastai's `lr_find`).
+
+Train for a short while with the rate growing from `start_lr` to `end_lr`,
+record the loss of every batch, and suggest a rate where the loss still
+falls fast. The model leaves the test exactly as it came in.
+"""
+
+import dataclasses
+import math
+import random
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lr import _checks as check
+from keras_lr.callbacks._optim import unwrap
+from keras_lr.plotting import new_axes
+from keras_lr.schedules.one_cycle import OneCycle
+from keras_lr.schedules.warmup import Warmup
+
+METHODS = ("valley", "steepest", "minimum")
+
+
+# --- Pure helpers: smoothing, divergence, suggestions ------------------------------------------
+
+def smooth(losses, beta=0.98):
+    """Bias-corrected exponential moving average of `losses` (Adam's correction).
+
+    >>> keras_lr.finder.smooth([1.0, 2.0, 3.0], beta=0.5).round(4).tolist()
+    [1.0, 1.6667, 2.4286]
+    """
+    out, avg = [], 0.0
+    for i, loss in enumerate(losses):
+        avg = beta * avg + (1 - beta) * loss
+        out.append(avg / (1 - beta ** (i + 1)))
+    return np.array(out, dtype="float64")
+
+
+def diverged(smoothed, best, stop_factor):
+    """Whether `smoothed` has left `best` by `stop_factor`.
+
+    For a positive best this is `smoothed > stop_factor * best` (fastai's
+    rule); in general `smoothed - best > (stop_factor - 1) * |best|`, which
+    also works for negative losses.
+    """
+    return smoothed - best > (stop_factor - 1.0) * max(abs(best), 1e-12)
+
+
+def suggest_minimum(lrs, smoothed):
+    """The rate of the lowest smoothed loss, divided by 10."""
+    return float(lrs[int(np.argmin(smoothed))] / 10.0)
+
+
+def suggest_steepest(lrs, smoothed):
+    """The rate where the smoothed loss falls fastest against log(rate).
+
+    Searched from a tenth of the way in (the moving average is still
+    settling before that) up to the lowest loss.
+    """
+    end = int(np.argmin(smoothed))
+    begin = min(len(smoothed) // 10, max(end - 2, 0))
+    if end - begin < 2:
+        return float(lrs[end])
+    slope = np.gradient(smoothed[begin: end + 1], np.log(lrs[begin: end + 1]))
+    return float(lrs[begin + int(np.argmin(slope))])
+
+
+def suggest_valley(lrs, smoothed):
+    """The middle of the longest falling stretch of the smoothed loss.
+
+    The stretch is the longest strictly decreasing subsequence of the
+    smoothed losses; the suggestion is the rate halfway between its first
+    and last points (fastai's "valley").
+    """
+    n = len(smoothed)
+    length = [1] * n  # longest decreasing run ending at i
+    first = list(range(n))  # where that run starts
+    for i in range(n):
+        for j in range(i):
+            if smoothed[j] > smoothed[i] and length[j] + 1 > length[i]:
+                length[i], first[i] = length[j] + 1, first[j]
+    end = int(np.argmax(length))
+    return float(lrs[(first[end] + end) // 2])
+
+
+SUGGESTERS = {"valley": suggest_valley, "steepest": suggest_steepest, "minimum": suggest_minimum}
+
+
+# --- The result ----------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class LRFinderResult:
+    """What a range test found: rates, losses and suggestions.
+
+    Attributes:
+        lrs: The rate of each update of the sweep.
+        losses: The loss of each update's batch (not Keras's running mean).
+        smoothed: `losses` through a bias-corrected moving average.
+        suggestions: `{"valley": lr, "steepest": lr, "minimum": lr}`.
+        method: The suggestion method chosen by `find_lr`.
+        stopped_early: Whether the sweep stopped on divergence or NaN.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    suggestions: dict
+    method: str
+    stopped_early: bool
+
+    @property
+    def suggestion(self) -> float:
+        """The suggested rate of the chosen method."""
+        return self.suggestions[self.method]
+
+    def to_dict(self) -> dict:
+        """Plain Python values, for logging or JSON."""
+        return {
+            "lrs": self.lrs.tolist(),
+            "losses": self.losses.tolist(),
+            "smoothed": self.smoothed.tolist(),
+            "suggestions": dict(self.suggestions),
+            "method": self.method,
+            "suggestion": self.suggestion,
+            "stopped_early": self.stopped_early,
+        }
+
+    def one_cycle(self, total_steps: int, **kwargs) -> OneCycle:
+        """A `OneCycle` schedule that peaks at the suggested rate."""
+        return OneCycle(self.suggestion, total_steps, **kwargs)
+
+    def plot(self, ax=None, raw: bool = True):
+        """Loss against rate on a log axis, with the suggestion marked.
+
+        Returns:
+            The matplotlib `Axes`.
+        """
+        ax = new_axes(ax, "LRFinderResult.plot")
+        if raw:
+            ax.plot(self.lrs, self.losses, alpha=0.3, label="loss per batch")
+        ax.plot(self.lrs, self.smoothed, label="smoothed loss")
+        at = int(np.argmin(np.abs(np.log(self.lrs) - math.log(self.suggestion))))
+        ax.plot([self.suggestion], [self.smoothed[at]], "o", color="red",
+                label=f"{self.method}: {self.suggestion:.2e}")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        ax.legend()
+        return ax
+
+
+# --- Data: batches forever, from whatever fit accepts -------------------------------------------
+
+def _batches(x, y, sample_weight, batch_size):
+    import tensorflow as tf
+
+    if isinstance(x, tf.data.Dataset):
+        while True:
+            for batch in x:
+                yield keras.utils.unpack_x_y_sample_weight(batch)
+    elif isinstance(x, keras.utils.PyDataset):
+        while True:
+            for i in range(len(x)):
+                yield keras.utils.unpack_x_y_sample_weight(x[i])
+            x.on_epoch_end()
+    elif hasattr(x, "__next__"):
+        for batch in x:
+            yield keras.utils.unpack_x_y_sample_weight(batch)
+    else:
+        n = len(keras.tree.flatten(x)[0])
+        batch_size = batch_size or 32
+        pick = lambda data, a, b: keras.tree.map_structure(lambda v: v[a:b], data)  # noqa: E731
+        while True:
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                yield (pick(x, start, stop), None if y is None else pick(y, start, stop),
+                       None if sample_weight is None else pick(sample_weight, start, stop))
+
+
+# --- The test -------------------------------------------------------------------------------------
+
+class _Snapshot:
+    """Every variable of the model and the host RNG states, to put back exactly."""
+
+    def __init__(self, model):
+        self.variables = list({id(v): v for v in [*model.variables, *model.metrics_variables]
+                               }.values())
+        self.values = [np.array(ops.convert_to_numpy(v)) for v in self.variables]
+        self.numpy_rng = np.random.get_state()
+        self.python_rng = random.getstate()
+
+    def restore(self):
+        for variable, value in zip(self.variables, self.values):
+            variable.assign(value)
+        np.random.set_state(self.numpy_rng)
+        random.setstate(self.python_rng)
+
+
+def _sweep_optimizer(optimizer, schedule):
+    """A fresh copy of the model's optimizer (config, not state) driven by `schedule`."""
+    clone = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+    inner = unwrap(clone)
+    inner.gradient_accumulation_steps = None  # one update per batch
+    inner._learning_rate = schedule
+    return clone
+
+
+def find_lr(
+    model: keras.Model,
+    x,
+    y=None,
+    *,
+    batch_size: int | None = None,
+    sample_weight=None,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exponential",
+    beta: float = 0.98,
+    stop_factor: float = 4.0,
+    method: str = "valley",
+) -> LRFinderResult:
+    """Run the learning rate range test on a compiled model.
+
+    For `num_steps` updates the rate grows from `start_lr` to `end_lr`
+    (exponentially, or linearly with `mode="linear"`), reading as many epochs
+    of the input as that takes; the last update runs at exactly `end_lr`.
+    The loss of each batch is recorded (not Keras's running mean) and
+    smoothed with a bias-corrected moving average; the sweep stops early
+    when the smoothed loss leaves its best by `stop_factor` (see
+    `diverged`) or a loss is NaN/Inf.
+
+    The sweep trains with a fresh copy of the model's optimizer (same class
+    and settings, zero state) and without shuffling. Afterwards, also when
+    it raises or is interrupted, every variable of the model (weights and
+    random-seed states) and the NumPy and Python random states are exactly
+    as before; the model's own optimizer is never touched, so its slots,
+    update count and schedule continue where they were. Nothing is written
+    to disk.
+
+    Suggestions (all three are computed; `method` picks `result.suggestion`):
+
+    - `"valley"`: the middle of the longest falling stretch of the smoothed
+      loss (fastai's default).
+    - `"steepest"`: where the smoothed loss falls fastest against log(rate).
+    - `"minimum"`: the rate of the lowest smoothed loss, divided by 10.
+
+    Args:
+        model: A compiled Keras model.
+        x, y, batch_size, sample_weight: The training data, as for `fit`:
+            NumPy arrays (or dicts/lists of them for several inputs), a
+            `tf.data.Dataset`, a `keras.utils.PyDataset` or a generator.
+        start_lr: The first rate, > 0.
+        end_lr: The last rate, > `start_lr`.
+        num_steps: Updates of the sweep, an integer >= 2.
+        mode: `"exponential"` or `"linear"`.
+        beta: The smoothing factor, in [0, 1).
+        stop_factor: Divergence threshold, > 1.
+        method: `"valley"`, `"steepest"` or `"minimum"`.
+
+    Returns:
+        An `LRFinderResult`.
+
+    Raises:
+        ValueError: If an argument is out of range or a method is unknown.
+        TypeError: If an argument has the wrong type.
+
+    Example:
+
+    ```python
+    result = keras_lr.find_lr(model, x_train, y_train, batch_size=64)
+    print(result.suggestion, result.suggestions)
+    result.plot()
+    model.compile(keras.optimizers.SGD(result.one_cycle(total_steps=5000)), loss=...)
+    ```
+    """
+    start_lr = check.positive("start_lr", start_lr)
+    end_lr = check.number("end_lr", end_lr)
+    if end_lr <= start_lr:
+        check.fail("end_lr", f"> start_lr ({start_lr})", end_lr)
+    num_steps = check.integer("num_steps", num_steps, 2)
+    check.one_of("mode", mode, ("exponential", "linear"))
+    beta = check.in_range("beta", beta, 0.0, 1.0, closed=(True, False))
+    stop_factor = check.number("stop_factor", stop_factor)
+    if stop_factor <= 1.0:
+        check.fail("stop_factor", "> 1", stop_factor)
+    check.one_of("method", method, METHODS)
+    if batch_size is not None:
+        batch_size = check.integer("batch_size", batch_size, 1)
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("find_lr needs a compiled model: call `model.compile(...)` first.")
+
+    span = num_steps - 1
+    if mode == "exponential":
+        schedule = keras.optimizers.schedules.ExponentialDecay(start_lr, span, end_lr / start_lr)
+    else:  # a linear warmup is the linear sweep, exact at both ends
+        schedule = Warmup(end_lr, span, start_factor=start_lr / end_lr)
+    lrs = np.asarray(ops.convert_to_numpy(schedule(np.arange(num_steps))), dtype="float64")
+
+    batches = _batches(x, y, sample_weight, batch_size)
+    first = next(batches)
+    if not model.built:
+        model(first[0])
+    snapshot = _Snapshot(model)
+    original = model.optimizer
+    model.optimizer = _sweep_optimizer(original, schedule)
+    model.optimizer.build(model.trainable_variables)
+    model.make_train_function(force=True)
+    losses, stopped, best, avg = [], False, math.inf, 0.0
+    try:
+        batch = first
+        for step in range(num_steps):
+            logs = model.train_on_batch(*batch, return_dict=True)
+            loss = float(logs["loss"])
+            losses.append(loss)
+            if not math.isfinite(loss):
+                stopped = True
+                break
+            avg = beta * avg + (1 - beta) * loss
+            smoothed = avg / (1 - beta ** (step + 1))
+            if diverged(smoothed, best, stop_factor):
+                stopped = True
+                break
+            best = min(best, smoothed)
+            if step + 1 < num_steps:
+                batch = next(batches)
+    finally:
+        model.optimizer = original
+        model.make_train_function(force=True)
+        snapshot.restore()
+
+    losses = np.array(losses, dtype="float64")
+    lrs = lrs[: len(losses)]
+    finite = len(losses) - (not np.isfinite(losses[-1]))  # only the last can be NaN/Inf
+    smoothed = smooth(losses[:finite], beta)
+    suggestions = {name: fn(lrs[:finite], smoothed) if finite else float(lrs[0])
+                   for name, fn in SUGGESTERS.items()}
+    smoothed = np.concatenate([smoothed, np.full(len(losses) - finite, np.nan)])
+    return LRFinderResult(lrs=lrs, losses=losses, smoothed=smoothed, suggestions=suggestions,
+                          method=method, stopped_early=stopped)
