@@ -2,11 +2,13 @@
 
 A tiny MLP (where the schedule's share of the train step is largest), SGD with
 momentum, batch 32. Every variant is compiled once and traced by a warm-up
-fit; then the variants take turns (interleaved, so machine noise hits all of
-them alike), each timed over the epochs after the first of a fit (steady
-state: the one trace that a callback's install costs per `fit` is excluded
-and reported separately). Prints medians and the spread (min-max) of the
-per-repeat ratios to the constant-LR run of the same repeat.
+fit; then the variants take turns in rounds (interleaved, so machine noise
+hits all of them alike), each timed over the epochs after the first of a fit
+(steady state: the one trace that a callback's install costs per `fit` is
+excluded, and the first epoch's time is shown separately). For each variant:
+the median over rounds of its rate divided by the constant-LR rate of the
+same round, with the interquartile range, in wall time and in process CPU
+time (which other tenants of a shared machine do not inflate).
 
     python benchmarks/overhead.py [--quick] [--spe 1 16] [--jit off on]
 """
@@ -27,11 +29,14 @@ KS = keras.optimizers.schedules
 
 
 class EpochClock(keras.callbacks.Callback):
+    """Wall and process-CPU time at each epoch end (CPU time is not inflated by other
+    tenants of a shared machine taking the cores)."""
+
     def on_train_begin(self, logs=None):
-        self.ends = [time.perf_counter()]
+        self.ends = [(time.perf_counter(), time.process_time())]
 
     def on_epoch_end(self, epoch, logs=None):
-        self.ends.append(time.perf_counter())
+        self.ends.append((time.perf_counter(), time.process_time()))
 
 
 class PythonPerBatchLR(keras.callbacks.Callback):
@@ -85,13 +90,14 @@ def build(learning_rate, spe, jit):
 
 
 def fit_rate(model, x, y, epochs, callbacks):
+    """Updates per wall second and per CPU second after the first epoch; first epoch's time."""
     clock = EpochClock()
     start = time.perf_counter()
     model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=False,
               callbacks=[*callbacks, clock])
     steps = len(x) // 32 * (epochs - 1)
-    first_epoch = clock.ends[1] - start
-    return steps / (clock.ends[-1] - clock.ends[1]), first_epoch
+    (wall_1, cpu_1), (wall_n, cpu_n) = clock.ends[1], clock.ends[-1]
+    return steps / (wall_n - wall_1), steps / (cpu_n - cpu_1), wall_1 - start
 
 
 def run(spe, jit, repeats, epochs, steps_per_epoch):
@@ -104,25 +110,26 @@ def run(spe, jit, repeats, epochs, steps_per_epoch):
     for name, (lr, make_callbacks) in table.items():
         models[name] = build(lr, spe, jit)
         fit_rate(models[name], x, y, 2, make_callbacks() if make_callbacks else [])
-    rates = {name: [] for name in table}
-    firsts = {name: [] for name in table}
+    runs = {name: [] for name in table}
     for _ in range(repeats):
         for name, (lr, make_callbacks) in table.items():
-            rate, first = fit_rate(models[name], x, y, epochs,
-                                   make_callbacks() if make_callbacks else [])
-            rates[name].append(rate)
-            firsts[name].append(first)
-    base = rates["constant LR (float)"]
-    print(f"\nsteps_per_execution={spe}, jit_compile={jit}: {repeats} repeats x {epochs} epochs"
-          f" x {steps_per_epoch} updates")
-    print("| variant | updates/s (median) | ratio to constant (median) | ratio min-max "
-          "| first epoch s (median) |")
-    print("|---|---:|---:|---:|---:|")
+            runs[name].append(fit_rate(models[name], x, y, epochs,
+                                       make_callbacks() if make_callbacks else []))
+    base = runs["constant LR (float)"]
+    print(f"\nsteps_per_execution={spe}, jit_compile={jit}: {repeats} rounds x {epochs} epochs"
+          f" x {steps_per_epoch} updates, timed after the first epoch of each fit")
+    print("| variant | updates/s wall | ratio wall (median, IQR) | updates/CPU-s "
+          "| ratio CPU (median, IQR) | first epoch s |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in table:
-        ratios = [r / b for r, b in zip(rates[name], base)]
-        print(f"| {name} | {statistics.median(rates[name]):.0f} | "
-              f"{statistics.median(ratios):.3f} | {min(ratios):.3f}-{max(ratios):.3f} | "
-              f"{statistics.median(firsts[name]):.2f} |")
+        cells = []
+        for k in (0, 1):
+            ratios = [r[k] / b[k] for r, b in zip(runs[name], base)]
+            q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+            cells += [f"{statistics.median(r[k] for r in runs[name]):.0f}",
+                      f"{statistics.median(ratios):.3f} ({q1:.2f}-{q3:.2f})"]
+        first = statistics.median(r[2] for r in runs[name])
+        print(f"| {name} | {' | '.join(cells)} | {first:.2f} |")
 
 
 def main():
@@ -131,7 +138,7 @@ def main():
     parser.add_argument("--spe", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--jit", choices=["off", "on"], nargs="+", default=["off", "on"])
     args = parser.parse_args()
-    repeats, epochs, steps = (1, 2, 16) if args.quick else (7, 6, 200)
+    repeats, epochs, steps = (1, 2, 16) if args.quick else (25, 3, 100)
     if args.quick:
         args.spe, args.jit = args.spe[:1], args.jit[:1]
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, "
