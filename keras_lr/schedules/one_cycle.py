@@ -15,22 +15,23 @@ def phased(step, ends, levels, shape):
     Phase `i` covers the steps up to `ends[i]` (floats, increasing) not
     claimed by an earlier phase; the last phase also takes any later step.
     A phase of length <= 0 is at its end (PyTorch divides by zero there).
+    The phase's constants are selected first, so the position in the phase
+    and the annealing are computed once.
     """
     t = as_float(step)
-    pct = start = end = None
-    for i, stop in reversed(list(enumerate(ends))):
+    scale = offset = start = end = None
+    for i in reversed(range(len(ends))):
         begin = ends[i - 1] if i else 0.0
-        span = stop - begin
-        scale, offset = (1.0 / span, -begin / span) if span > 0 else (0.0, 1.0)
-        phase_pct = t * scale + offset
-        if pct is None:
-            pct, start, end = phase_pct, levels[i], levels[i + 1]
+        span = ends[i] - begin
+        here = ((1.0 / span, -begin / span) if span > 0 else (0.0, 1.0)) + tuple(levels[i: i + 2])
+        if scale is None:
+            scale, offset, start, end = here
             continue
-        inside = t <= stop
-        pct = ops.where(inside, phase_pct, pct)
-        start = ops.where(inside, levels[i], start)
-        end = ops.where(inside, levels[i + 1], end)
-    return anneal(start, end, pct, shape)
+        inside = t <= ends[i]
+        scale, offset, start, end = (
+            ops.where(inside, new, old) for new, old in zip(here, (scale, offset, start, end))
+        )
+    return anneal(start, end, t * scale + offset, shape)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

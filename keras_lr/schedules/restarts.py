@@ -21,8 +21,7 @@ def cycle_position(step, period, t_mul):
     shorter than about 1e11 steps.
     """
     if t_mul == 1.0:
-        cycle = step // period
-        return as_float(cycle), as_float(step - cycle * period) / period
+        return as_float(step // period), as_float(step % period) / period
     t = ops.cast(step, "float64")
     cycle = ops.floor(ops.log1p(t * ((t_mul - 1.0) / period)) / math.log(t_mul) + 1e-12)
     grown = ops.power(t_mul, cycle)
@@ -99,7 +98,11 @@ class CosineWarmRestarts(ScheduleBase):
 
     def __call__(self, step):
         cycle, done = cycle_position(as_step(step), self.first_decay_steps, self.t_mul)
-        height = ops.power(self.m_mul, cycle) * weights(done, "cosine")[0]
+        height = weights(done, "cosine")[0]
+        if self.m_mul != 1.0:
+            height = height * ops.power(self.m_mul, cycle)
         if self.cycle_limit is not None:
             height = ops.where(cycle < self.cycle_limit, height, 0.0)
-        return self.initial_learning_rate * (self.alpha + (1.0 - self.alpha) * height)
+        floor = self.initial_learning_rate * self.alpha
+        scaled = (self.initial_learning_rate - floor) * height
+        return floor + scaled if floor else scaled

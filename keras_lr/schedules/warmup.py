@@ -13,8 +13,8 @@ def ramp(step, warmup_steps, target, start_factor, shape):
     """Warm up from `start_factor * target` at step 0 to `target` at `warmup_steps`."""
     if start_factor is None:
         start_factor = 1.0 / (warmup_steps + 1)
-    pct = as_float(step) / warmup_steps  # callers select the ramp only below warmup_steps
-    return anneal(start_factor * target, target, pct, shape)
+    pct = as_float(step) * (1.0 / warmup_steps)  # callers select the ramp only below warmup
+    return target * anneal(start_factor, 1.0, pct, shape)
 
 
 def _start_factor(start_factor):
