@@ -52,19 +52,36 @@ class PythonPerBatchLR(keras.callbacks.Callback):
 
 
 def variants(total):
+    """Every keras-lr schedule and callback, Keras's built-ins, and a Python per-batch LR."""
     cosine = KS.CosineDecay(0.05, total)
+    plain = lambda schedule: (schedule, None)  # noqa: E731
     return {
-        "constant LR (float)": (0.05, []),
-        "Keras CosineDecay": (cosine, []),
-        "Keras CosineDecay with warmup": (
-            KS.CosineDecay(0.0, total, warmup_steps=total // 10, warmup_target=0.05), []),
-        "keras_lr.OneCycle": (keras_lr.OneCycle(0.05, total), []),
-        "keras_lr.Cyclical": (keras_lr.Cyclical(0.005, 0.05, 50), []),
-        "keras_lr.CosineWarmRestarts": (keras_lr.CosineWarmRestarts(0.05, 100), []),
-        "keras_lr.Warmup(CosineDecay)": (keras_lr.Warmup(cosine, total // 10), []),
-        "keras_lr.WarmupStableDecay": (
-            keras_lr.WarmupStableDecay(0.05, total // 10, total // 2, total // 2), []),
-        "keras_lr.StepDecay": (keras_lr.StepDecay(0.05, 100, 0.5), []),
+        "constant LR (float)": plain(0.05),
+        "Keras ExponentialDecay": plain(KS.ExponentialDecay(0.05, 100, 0.9)),
+        "Keras PiecewiseConstantDecay (3)": plain(
+            KS.PiecewiseConstantDecay([100, 200, 300], [0.05, 0.02, 0.01, 0.005])),
+        "Keras PolynomialDecay": plain(KS.PolynomialDecay(0.05, total)),
+        "Keras InverseTimeDecay": plain(KS.InverseTimeDecay(0.05, 100, 0.5)),
+        "Keras CosineDecay": plain(cosine),
+        "Keras CosineDecay with warmup": plain(
+            KS.CosineDecay(0.0, total, warmup_steps=total // 10, warmup_target=0.05)),
+        "Keras CosineDecayRestarts": plain(KS.CosineDecayRestarts(0.05, 100)),
+        "keras_lr.Constant": plain(keras_lr.Constant(0.05)),
+        "keras_lr.StepDecay": plain(keras_lr.StepDecay(0.05, 100, 0.5)),
+        "keras_lr.MultiStepDecay (3)": plain(keras_lr.MultiStepDecay(0.05, [100, 200, 300])),
+        "keras_lr.InverseSqrtDecay": plain(keras_lr.InverseSqrtDecay(0.05, 100)),
+        "keras_lr.Cyclical": plain(keras_lr.Cyclical(0.005, 0.05, 50)),
+        "keras_lr.OneCycle": plain(keras_lr.OneCycle(0.05, total)),
+        "keras_lr.CosineWarmRestarts": plain(keras_lr.CosineWarmRestarts(0.05, 100)),
+        "keras_lr.Warmup(CosineDecay)": plain(keras_lr.Warmup(cosine, total // 10)),
+        "keras_lr.WarmupStableDecay": plain(
+            keras_lr.WarmupStableDecay(0.05, total // 10, total // 2, total // 2)),
+        "keras_lr.SequentialSchedule": plain(
+            keras_lr.SequentialSchedule([keras_lr.Constant(0.05), cosine], [total // 10])),
+        "keras_lr.Scaled(CosineDecay)": plain(keras_lr.Scaled(cosine)),
+        "keras_lr.Shifted(CosineDecay)": plain(keras_lr.Shifted(cosine, -10)),
+        "keras_lr.PerEpoch(StepDecay)": plain(keras_lr.PerEpoch(keras_lr.StepDecay(0.05, 1), 100)),
+        "keras_lr.PerUpdate(CosineDecay)": plain(keras_lr.PerUpdate(cosine, 1)),
         "OneCycleScheduler callback (+momentum)": (
             0.05, lambda: [keras_lr.OneCycleScheduler(0.05)]),
         "CyclicalScheduler callback": (
@@ -137,8 +154,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a few seconds per setting")
     parser.add_argument("--spe", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--jit", choices=["off", "on"], nargs="+", default=["off", "on"])
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    repeats, epochs, steps = (1, 2, 16) if args.quick else (25, 3, 100)
+    repeats, epochs, steps = (1, 2, 16) if args.quick else (args.rounds, 3, 100)
     if args.quick:
         args.spe, args.jit = args.spe[:1], args.jit[:1]
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, "

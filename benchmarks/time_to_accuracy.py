@@ -1,0 +1,158 @@
+"""Do schedules reach a target accuracy sooner than the best constant rate?
+
+Two tasks that need no download: scikit-learn's bundled handwritten digits,
+and a harder 10-class problem generated in code (`make_classification`). A
+fixed MLP (64-64, ReLU) trained with SGD (momentum 0.9, batch 64) for a fixed
+budget of epochs, per schedule and seed. Reported per schedule: the epoch at
+which validation accuracy first reaches the task's target (median over the
+seeds; "-" if a seed never does, counted as budget + 1), the seconds to get
+there, and the final and best validation accuracy (medians). Constant rates
+are a small grid; the best one is the fastest to the target.
+
+1-cycle is budget-aware (it anneals to the end of its budget), so it is also
+run with shorter budgets: the shortest budget whose final accuracy reaches
+the target is the fairest "epochs to target" for it.
+
+    python benchmarks/time_to_accuracy.py [--quick]
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn import datasets  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+import keras_lr  # noqa: E402
+
+PEAK = 0.1
+BATCH = 64
+
+
+def load(name):
+    if name == "digits":
+        x, y = datasets.load_digits(return_X_y=True)
+    else:
+        x, y = datasets.make_classification(
+            n_samples=6000, n_features=40, n_informative=20, n_classes=10,
+            n_clusters_per_class=2, class_sep=1.0, flip_y=0.02, random_state=0)
+    x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(x_tr)
+    return (scaler.transform(x_tr).astype("float32"), y_tr,
+            scaler.transform(x_va).astype("float32"), y_va)
+
+
+class Clock(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.start, self.seconds = time.perf_counter(), []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+def schedules(steps_per_epoch, epochs):
+    """name -> (learning rate for the optimizer, callbacks factory)."""
+    spe = steps_per_epoch
+    out = {f"constant {lr:g}": (lr, list) for lr in (0.01, 0.03, 0.1, 0.3)}
+    out.update({
+        "exponential (x0.9 per epoch)": (
+            keras.optimizers.schedules.ExponentialDecay(PEAK, spe, 0.9), list),
+        "step (x0.3 every 10 epochs)": (
+            keras_lr.PerEpoch(keras_lr.StepDecay(PEAK, 10, 0.3), spe), list),
+        "plateau (x0.3, patience 3)": (
+            PEAK, lambda: [keras_lr.ReduceLROnPlateau("val_loss", 0.3, patience=3)]),
+        "cosine warm restarts (5 epochs, x2)": (
+            keras_lr.CosineWarmRestarts(PEAK, 5 * spe, t_mul=2.0), list),
+        "cyclical triangular2 (2+2 epochs)": (
+            PEAK, lambda: [keras_lr.CyclicalScheduler(PEAK / 10, PEAK, 2, unit="epochs",
+                                                      mode="triangular2")]),
+        "1-cycle (+momentum)": (PEAK, lambda: [keras_lr.OneCycleScheduler(PEAK)]),
+    })
+    return out
+
+
+def train(data, learning_rate, callbacks, epochs, seed):
+    x_tr, y_tr, x_va, y_va = data
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((x_tr.shape[1],)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(int(y_tr.max()) + 1, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.SGD(learning_rate, momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    clock = Clock()
+    history = model.fit(x_tr, y_tr, batch_size=BATCH, epochs=epochs, verbose=0,
+                        validation_data=(x_va, y_va), callbacks=[*callbacks, clock])
+    return np.array(history.history["val_accuracy"]), clock.seconds
+
+
+def first_at(acc, target):
+    hits = np.nonzero(acc >= target)[0]
+    return int(hits[0]) + 1 if len(hits) else None
+
+
+def run_task(name, target, epochs, seeds, budgets):
+    data = load(name)
+    spe = -(-len(data[0]) // BATCH)
+    print(f"\n{name}: {len(data[0])} training samples, target val accuracy {target}, "
+          f"{epochs} epochs, seeds {list(seeds)}; SGD momentum 0.9, batch {BATCH}, peak {PEAK}")
+    print("| schedule | epochs to target (median) | seconds to target | final acc | best acc |")
+    print("|---|---:|---:|---:|---:|")
+    rows = {}
+    for label, (lr, make_callbacks) in schedules(spe, epochs).items():
+        reach, secs, final, best = [], [], [], []
+        for seed in seeds:
+            acc, seconds = train(data, lr, make_callbacks(), epochs, seed)
+            at = first_at(acc, target)
+            reach.append(at if at else epochs + 1)
+            secs.append(seconds[at - 1] if at else float("inf"))
+            final.append(acc[-1])
+            best.append(acc.max())
+        rows[label] = statistics.median(reach)
+        shown = f"{statistics.median(reach):g}" if statistics.median(reach) <= epochs else "-"
+        sec = statistics.median(secs)
+        print(f"| {label} | {shown} | {sec:.1f} | {statistics.median(final):.4f} | "
+              f"{statistics.median(best):.4f} |" if np.isfinite(sec) else
+              f"| {label} | {shown} | - | {statistics.median(final):.4f} | "
+              f"{statistics.median(best):.4f} |")
+    constants = {k: v for k, v in rows.items() if k.startswith("constant")}
+    best_constant = min(constants, key=constants.get)
+    print(f"\nBest constant rate: {best_constant} ({constants[best_constant]:g} epochs). "
+          "1-cycle with shorter budgets (final accuracy, median over seeds):")
+    print("| 1-cycle budget (epochs) | final acc | reaches target at the end |")
+    print("|---:|---:|---|")
+    for budget in budgets:
+        finals = [train(data, PEAK, [keras_lr.OneCycleScheduler(PEAK)], budget, seed)[0][-1]
+                  for seed in seeds]
+        final = statistics.median(finals)
+        print(f"| {budget} | {final:.4f} | {'yes' if final >= target else 'no'} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="digits, 1 seed, 4 epochs")
+    parser.add_argument("--task", choices=["digits", "synthetic", "both"], default="both")
+    args = parser.parse_args()
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPUs")
+    if args.quick:
+        run_task("digits", 0.9, epochs=4, seeds=[0], budgets=[2])
+        return
+    # Targets: reachable by the best constant rate within the budget, so that the
+    # question is how much sooner a schedule gets there.
+    if args.task in ("digits", "both"):
+        run_task("digits", 0.97, epochs=30, seeds=[0, 1, 2], budgets=[5, 10, 15, 20])
+    if args.task in ("synthetic", "both"):
+        run_task("synthetic 10-class", 0.62, epochs=30, seeds=[0, 1, 2],
+                 budgets=[5, 10, 15, 20])
+
+
+if __name__ == "__main__":
+    main()
