@@ -249,6 +249,19 @@ def test_momentum_in_config_during_fit_is_the_original_float():
     assert seen[1][1] == pytest.approx(0.95, abs=1e-6)
 
 
+def test_checkpoint_saved_mid_fit_reloads_with_its_optimizer_state(tmp_path):
+    model, x, y = regression()
+    model.compile(keras.optimizers.SGD(0.01, momentum=0.9), loss="mse")
+    checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "epoch{epoch}.keras"))
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0,
+              callbacks=[keras_lr.OneCycleScheduler(0.05), checkpoint])
+    reloaded = keras.models.load_model(tmp_path / "epoch1.keras")
+    assert int(reloaded.optimizer.iterations) == 4  # the optimizer state was loaded
+    assert reloaded.optimizer.get_config()["learning_rate"] == pytest.approx(0.01)
+    assert reloaded.optimizer.get_config()["momentum"] == 0.9
+    assert "get_config" not in vars(model.optimizer)  # the swap is gone after fit
+
+
 def test_cyclical_scheduler_in_epochs_with_momentum():
     model = S.onehot_model(0.5)
     model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss="mae")

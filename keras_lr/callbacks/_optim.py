@@ -163,8 +163,15 @@ class Swap:
 
     def __init__(self, optimizer, schedule, momentum_curve=None):
         self.optimizer = optimizer
-        self.learning_rate = optimizer._learning_rate
+        self.learning_rate = lr = optimizer._learning_rate
         optimizer._learning_rate = schedule
+        if isinstance(lr, keras.Variable):
+            # A checkpoint saved mid-fit must describe the optimizer whose variables
+            # it stores (the float-LR variable included): report the float rate.
+            optimizer.get_config = lambda: {
+                **type(optimizer).get_config(optimizer),
+                "learning_rate": float(ops.convert_to_numpy(lr)),
+            }
         self.momentum = None
         if momentum_curve is None:
             return
@@ -182,5 +189,6 @@ class Swap:
 
     def restore(self):
         self.optimizer._learning_rate = self.learning_rate
+        self.optimizer.__dict__.pop("get_config", None)
         if self.momentum is not None:
             setattr(self.optimizer, *self.momentum)
