@@ -1,0 +1,7 @@
+"""`python -m keras_lr` is the `keras-lr` command."""
+
+import sys
+
+from keras_lr.cli import main
+
+sys.exit(main())

@@ -1,0 +1,379 @@
+"""The `keras-lr` command: compare schedules on real data, run the range test, plot.
+
+    keras-lr compare [--quick] [--schedules ...] [--optimizers ...] [--epochs N]
+                     [--seed N] [--output DIR]
+    keras-lr find [--model M.keras --data D.npz] [--output PNG]
+    keras-lr plot NAME key=value ... | --config FILE.json  [--steps N] [--output PNG]
+
+User errors (an unknown name, a bad value, a missing file) print one line and
+exit with status 2, without a traceback.
+"""
+
+import argparse
+import csv
+import json
+import os
+import pathlib
+import sys
+import time
+
+SCHEDULES = ("constant", "exponential", "step", "polynomial", "plateau", "restarts",
+             "cyclical", "one-cycle", "wsd")
+OPTIMIZERS = ("sgd", "adam", "adamw", "nadam")
+QUICK = dict(schedules=("constant", "cyclical", "one-cycle"), optimizers=("sgd", "adam"),
+             epochs=3)
+
+
+class UserError(Exception):
+    """A mistake in the command line: one line, exit status 2."""
+
+
+# --- data and models ------------------------------------------------------------------------------
+
+def load_digits(seed):
+    """scikit-learn's bundled 8x8 handwritten digits (no download), scaled to [0, 1]."""
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError:
+        raise UserError("the digits data needs scikit-learn: pip install 'keras-lr[cli]'") from None
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype("float32")
+    return train_test_split(x, y, test_size=0.25, random_state=seed, stratify=y)
+
+
+def small_model(inputs, classes):
+    import keras
+
+    return keras.Sequential([
+        keras.Input((inputs,)),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(classes, activation="softmax"),
+    ])
+
+
+def make_optimizer(name, learning_rate):
+    import keras
+
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9)
+    cls = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+           "nadam": keras.optimizers.Nadam}[name]
+    return cls(learning_rate)
+
+
+def make_schedule(name, peak, steps_per_epoch, epochs):
+    """(learning rate for the optimizer, callbacks) of a named schedule at `peak`."""
+    import keras
+
+    import keras_lr
+
+    total = steps_per_epoch * epochs
+    spe = steps_per_epoch
+    if name == "constant":
+        return peak, []
+    if name == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(peak, spe, 0.85), []
+    if name == "step":
+        return keras_lr.PerEpoch(keras_lr.StepDecay(peak, max(1, epochs // 3), 0.3), spe), []
+    if name == "polynomial":
+        return keras.optimizers.schedules.PolynomialDecay(peak, total, peak / 100, power=2.0), []
+    if name == "plateau":
+        return peak, [keras_lr.ReduceLROnPlateau("val_loss", factor=0.3, patience=2)]
+    if name == "restarts":
+        return keras_lr.CosineWarmRestarts(peak, max(1, total // 7), t_mul=2.0), []
+    if name == "cyclical":
+        return peak, [keras_lr.CyclicalScheduler(peak / 10, peak, max(1, total // 6))]
+    if name == "one-cycle":
+        return peak, [keras_lr.OneCycleScheduler(peak)]
+    warm = max(1, total // 10)  # "wsd"
+    return keras_lr.WarmupStableDecay(peak, warm, total // 2, total - warm - total // 2), []
+
+
+PEAKS = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "nadam": 2e-3}
+
+
+# --- compare --------------------------------------------------------------------------------------
+
+def compare(args):
+    schedules = _choose(args.schedules, SCHEDULES, "schedule")
+    optimizers = _choose(args.optimizers, OPTIMIZERS, "optimizer")
+    if args.epochs < 1:
+        raise UserError(f"--epochs must be >= 1, got {args.epochs}")
+    out = pathlib.Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+
+    import keras
+    import numpy as np
+
+    x_tr, x_va, y_tr, y_va = load_digits(args.seed)
+    batch = 64
+    steps = -(-len(x_tr) // batch)
+    runs = [(s, o) for s in schedules for o in optimizers]
+    bar = keras.utils.Progbar(len(runs), unit_name="run")
+    rows, curves = [], {}
+    for i, (schedule, optimizer) in enumerate(runs):
+        keras.utils.set_random_seed(args.seed)
+        lr, callbacks = make_schedule(schedule, PEAKS[optimizer], steps, args.epochs)
+        model = small_model(x_tr.shape[1], 10)
+        model.compile(make_optimizer(optimizer, lr), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        start = time.perf_counter()
+        history = model.fit(x_tr, y_tr, batch_size=batch, epochs=args.epochs, verbose=0,
+                            validation_data=(x_va, y_va), callbacks=callbacks).history
+        seconds = time.perf_counter() - start
+        loss, acc = np.array(history["val_loss"]), np.array(history["val_accuracy"])
+        reached = np.nonzero(acc >= args.target)[0]
+        rows.append({
+            "schedule": schedule, "optimizer": optimizer,
+            "final_val_loss": float(loss[-1]), "best_val_loss": float(np.nanmin(loss)),
+            "final_val_accuracy": float(acc[-1]), "best_val_accuracy": float(acc.max()),
+            "epochs_to_target": int(reached[0]) + 1 if len(reached) else "",
+            "seconds": round(seconds, 2),
+        })
+        curves[(schedule, optimizer)] = loss
+        bar.update(i + 1, values=[("best val acc", float(acc.max()))])
+    rows.sort(key=lambda r: r["best_val_loss"])
+    _write_tables(rows, out, args)
+    _plot_compare(curves, schedules, optimizers, steps, args.epochs, out)
+    print(_markdown(rows, args))
+    print(f"\nWrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'lr_curves.png'}, "
+          f"{out / 'val_loss.png'}")
+
+
+def _choose(given, known, what):
+    chosen = list(given or known)
+    for name in chosen:
+        if name not in known:
+            raise UserError(f"unknown {what} {name!r}; choose from: {', '.join(known)}")
+    return chosen
+
+
+def _markdown(rows, args):
+    head = ["rank", "schedule", "optimizer", "final val loss", "best val loss",
+            "final val acc", "best val acc", f"epochs to {args.target:g} acc", "seconds"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for rank, r in enumerate(rows, 1):
+        lines.append(
+            f"| {rank} | {r['schedule']} | {r['optimizer']} | {r['final_val_loss']:.4f} | "
+            f"{r['best_val_loss']:.4f} | {r['final_val_accuracy']:.4f} | "
+            f"{r['best_val_accuracy']:.4f} | {r['epochs_to_target'] or '-'} | {r['seconds']} |")
+    return "\n".join(lines)
+
+
+def _write_tables(rows, out, args):
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    intro = (f"Digits (scikit-learn), MLP 128-64, batch 64, {args.epochs} epochs, seed "
+             f"{args.seed}; ranked by best validation loss.\n\n")
+    (out / "results.md").write_text(intro + _markdown(rows, args) + "\n")
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise UserError("plots need matplotlib: pip install 'keras-lr[cli]'") from None
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot_compare(curves, schedules, optimizers, steps, epochs, out):
+    import keras_lr
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name in schedules:
+        lr, callbacks = make_schedule(name, 1.0, steps, epochs)
+        schedule = _effective_schedule(lr, callbacks, steps, epochs)
+        keras_lr.plot_schedule(schedule, steps * epochs, ax=ax, label=name)
+    ax.set_title("Learning rate per update (relative to the peak); plateau as if never reduced")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(out / "lr_curves.png", dpi=100)
+    fig, axes = plt.subplots(1, len(optimizers), figsize=(4.5 * len(optimizers), 4),
+                             squeeze=False, sharey=True)
+    for ax, optimizer in zip(axes[0], optimizers):
+        for name in schedules:
+            loss = curves[(name, optimizer)]
+            ax.plot(range(1, len(loss) + 1), loss, label=name)
+        ax.set_title(optimizer)
+        ax.set_xlabel("epoch")
+        ax.set_yscale("log")
+    axes[0][0].set_ylabel("validation loss")
+    axes[0][-1].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(out / "val_loss.png", dpi=100)
+    plt.close("all")
+
+
+def _effective_schedule(lr, callbacks, steps, epochs):
+    """The schedule a callback would install, for the LR plot."""
+    import keras_lr
+
+    for callback in callbacks:
+        if isinstance(callback, (keras_lr.OneCycleScheduler, keras_lr.CyclicalScheduler)):
+            callback.params = {"epochs": epochs, "steps": steps}
+            return callback._build(steps)
+    return lr if not isinstance(lr, float) else keras_lr.Constant(lr)
+
+
+# --- find -----------------------------------------------------------------------------------------
+
+def find(args):
+    import keras
+    import numpy as np
+
+    import keras_lr
+
+    if (args.model is None) != (args.data is None):
+        raise UserError("give both --model and --data, or neither (then: digits)")
+    if args.model:
+        model = keras.models.load_model(_existing(args.model))
+        with np.load(_existing(args.data)) as data:
+            if "x" not in data or "y" not in data:
+                raise UserError(f"{args.data} must hold arrays named 'x' and 'y'")
+            x, y = data["x"], data["y"]
+    else:
+        keras.utils.set_random_seed(args.seed)
+        x, _, y, _ = load_digits(args.seed)
+        model = small_model(x.shape[1], 10)
+        model.compile(make_optimizer(args.optimizer, 0.01),
+                      loss="sparse_categorical_crossentropy")
+    result = keras_lr.find_lr(model, x, y, batch_size=args.batch_size, start_lr=args.start_lr,
+                              end_lr=args.end_lr, num_steps=args.num_steps)
+    for name, lr in result.suggestions.items():
+        print(f"{name:>9}: {lr:.3g}")
+    plt = _pyplot()
+    result.plot()
+    plt.gcf().savefig(args.output, dpi=100)
+    plt.close("all")
+    print(f"Wrote {args.output}")
+
+
+def _existing(path):
+    if not os.path.exists(path):
+        raise UserError(f"no such file: {path}")
+    return path
+
+
+# --- plot -----------------------------------------------------------------------------------------
+
+def plot(args):
+    import keras
+
+    import keras_lr
+
+    if args.config:
+        try:
+            config = json.loads(pathlib.Path(_existing(args.config)).read_text())
+            schedule = keras.saving.deserialize_keras_object(config)
+        except (ValueError, TypeError) as error:
+            raise UserError(f"{args.config}: not a schedule config ({error})") from None
+        label = type(schedule).__name__
+    else:
+        if not args.name:
+            raise UserError("give a schedule name (e.g. OneCycle) or --config FILE.json")
+        cls = getattr(keras_lr, args.name, None)
+        if not (isinstance(cls, type)
+                and issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)):
+            names = [n for n in keras_lr.__all__ if n[0].isupper() and issubclass(
+                getattr(keras_lr, n), keras.optimizers.schedules.LearningRateSchedule)]
+            raise UserError(f"unknown schedule {args.name!r}; choose from: {', '.join(names)}")
+        kwargs = dict(_keyword(item) for item in args.arguments)
+        try:
+            schedule = cls(**kwargs)
+        except (ValueError, TypeError) as error:
+            raise UserError(str(error)) from None
+        label = args.name
+    plt = _pyplot()
+    ax = keras_lr.plot_schedule(schedule, args.steps, label=label)
+    ax.set_title(label)
+    ax.figure.savefig(args.output, dpi=100)
+    plt.close("all")
+    print(f"Wrote {args.output}")
+
+
+def _keyword(item):
+    """`key=value`, the value read as JSON (a number, list, string, true/false), never eval'd."""
+    key, sep, text = item.partition("=")
+    if not sep or not key.isidentifier():
+        raise UserError(f"expected key=value, got {item!r}")
+    try:
+        return key, json.loads(text)
+    except json.JSONDecodeError:
+        return key, text  # a bare word is a string: mode=triangular2
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+def parser():
+    top = argparse.ArgumentParser(prog="keras-lr", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("compare", help="train one model under many schedules and optimizers",
+                       description="Train a small MLP on scikit-learn's bundled digits under "
+                       "each schedule and optimizer (same budget and seed), print a ranked "
+                       "table, write CSV, Markdown and PNG plots.")
+    p.add_argument("--schedules", nargs="+", metavar="NAME",
+                   help=f"from: {', '.join(SCHEDULES)} (default: all)")
+    p.add_argument("--optimizers", nargs="+", metavar="NAME",
+                   help=f"from: {', '.join(OPTIMIZERS)} (default: all)")
+    p.add_argument("--epochs", type=int, default=12, help="epochs per run (default 12)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--target", type=float, default=0.95, help="accuracy for 'epochs to target'")
+    p.add_argument("--output", default="keras-lr-compare", help="folder for tables and plots")
+    p.add_argument("--quick", action="store_true",
+                   help="3 schedules x 2 optimizers x 3 epochs (about 30 s)")
+    p.set_defaults(run=compare)
+
+    p = sub.add_parser("find", help="the LR range test, on digits or your model and data",
+                       description="Run keras_lr.find_lr and save its plot.")
+    p.add_argument("--model", help="a .keras model (compiled)")
+    p.add_argument("--data", help="a .npz file with arrays x and y")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd",
+                   help="for the built-in digits model")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--start-lr", type=float, default=1e-6)
+    p.add_argument("--end-lr", type=float, default=10.0)
+    p.add_argument("--num-steps", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default="lr_find.png")
+    p.set_defaults(run=find)
+
+    p = sub.add_parser("plot", help="preview a schedule as a PNG",
+                       description="Plot a keras-lr or Keras schedule from its class name and "
+                       "key=value arguments (values read as JSON), or from a JSON config.")
+    p.add_argument("name", nargs="?", help="a class name, e.g. OneCycle or CosineDecay")
+    p.add_argument("arguments", nargs="*", metavar="key=value")
+    p.add_argument("--config", help="a JSON file from keras.saving.serialize_keras_object")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--output", default="schedule.png")
+    p.set_defaults(run=plot)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if getattr(args, "quick", False):
+        args.schedules = args.schedules or list(QUICK["schedules"])
+        args.optimizers = args.optimizers or list(QUICK["optimizers"])
+        args.epochs = QUICK["epochs"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        args.run(args)
+    except UserError as error:
+        print(f"keras-lr {args.command}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The keras-lr command: compare, find, plot, and one-line user errors."""
+
+import csv
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def keras_lr_cmd(*args, cwd):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "keras_lr", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_readme_main_command_quick_writes_tables_and_plots(tmp_path):
+    result = keras_lr_cmd("compare", "--quick", "--output", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = tmp_path / "out"
+    for name in ("results.csv", "results.md", "lr_curves.png", "val_loss.png"):
+        assert (out / name).stat().st_size > 0, name
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert {(r["schedule"], r["optimizer"]) for r in rows} == {
+        (s, o) for s in ("constant", "cyclical", "one-cycle") for o in ("sgd", "adam")}
+    for row in rows:
+        for key in ("final_val_loss", "best_val_loss", "final_val_accuracy", "seconds"):
+            assert math.isfinite(float(row[key])), (row, key)
+    losses = [float(r["best_val_loss"]) for r in rows]
+    assert losses == sorted(losses)  # ranked
+    assert "| 1 |" in result.stdout
+
+
+def test_find_on_digits_and_on_a_users_model(tmp_path):
+    result = keras_lr_cmd("find", "--num-steps", "30", "--output", tmp_path / "a.png",
+                          cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "valley:" in result.stdout and (tmp_path / "a.png").stat().st_size > 0
+
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", loss="mse")
+    model.save(tmp_path / "m.keras")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    np.savez(tmp_path / "d.npz", x=x, y=x.sum(axis=1, keepdims=True))
+    result = keras_lr_cmd("find", "--model", tmp_path / "m.keras", "--data", tmp_path / "d.npz",
+                          "--num-steps", "20", "--output", tmp_path / "b.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "b.png").stat().st_size > 0
+
+
+def test_plot_from_name_and_from_config(tmp_path):
+    result = keras_lr_cmd("plot", "Cyclical", "initial_learning_rate=0.01",
+                          "max_learning_rate=0.1", "step_size=20", "mode=triangular2",
+                          "--steps", "200", "--output", tmp_path / "c.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    import keras
+
+    import keras_lr
+
+    config = keras.saving.serialize_keras_object(
+        keras_lr.Warmup(keras.optimizers.schedules.CosineDecay(0.1, 100), 10))
+    (tmp_path / "s.json").write_text(json.dumps(config))
+    result = keras_lr_cmd("plot", "--config", tmp_path / "s.json", "--output",
+                          tmp_path / "w.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "c.png").stat().st_size > 0 and (tmp_path / "w.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["compare", "--schedules", "cosine-ish"], "unknown schedule 'cosine-ish'"),
+    (["compare", "--optimizers", "lamb"], "unknown optimizer 'lamb'"),
+    (["plot", "Nope"], "unknown schedule 'Nope'"),
+    (["plot", "OneCycle", "max_learning_rate=-1", "total_steps=10"],
+     "Argument `max_learning_rate` must be > 0"),
+    (["plot", "OneCycle", "oops"], "expected key=value"),
+    (["plot", "--config", "missing.json"], "no such file: missing.json"),
+    (["find", "--model", "m.keras"], "give both --model and --data"),
+])
+def test_user_errors_are_one_line_without_traceback(args, message, tmp_path):
+    result = keras_lr_cmd(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("keras-lr ")]
+    assert len(lines) == 1 and message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("sub", [[], ["compare"], ["find"], ["plot"]])
+def test_help(sub, tmp_path):
+    result = keras_lr_cmd(*sub, "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "usage: keras-lr" in result.stdout
