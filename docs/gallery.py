@@ -27,8 +27,8 @@ GALLERY = {
     "Warmup(Keras CosineDecay)": keras_lr.Warmup(keras.optimizers.schedules.CosineDecay(1.0, 900),
                                                  100),
     "WarmupStableDecay (1-sqrt)": keras_lr.WarmupStableDecay(1.0, 100, 600, 300, "1-sqrt"),
-    "StepDecay / MultiStepDecay": keras_lr.MultiStepDecay(1.0, [300, 600, 800], 0.3),
-    "InverseSqrtDecay": keras_lr.Warmup(keras_lr.InverseSqrtDecay(1.0, 100), 100),
+    "MultiStepDecay": keras_lr.MultiStepDecay(1.0, [300, 600, 800], 0.3),
+    "Warmup(InverseSqrtDecay)": keras_lr.Warmup(keras_lr.InverseSqrtDecay(1.0, 100), 100),
     "SequentialSchedule": keras_lr.SequentialSchedule(
         [keras_lr.Constant(0.3), keras_lr.Cyclical(0.3, 1.0, 50), keras_lr.OneCycle(1.0, 400)],
         [200, 600]),

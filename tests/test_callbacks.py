@@ -231,6 +231,27 @@ def test_momentum_cycling_matches_numpy(optimizer):
     assert type(getattr(model.optimizer, name)) is float
 
 
+@pytest.mark.parametrize("make", [
+    lambda: keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
+    lambda: keras.optimizers.RMSprop(0.01, momentum=0.5),
+    lambda: keras.optimizers.AdamW(0.01),
+    lambda: keras.optimizers.Adamax(0.01),
+    lambda: keras.optimizers.Nadam(0.01),
+    lambda: keras.optimizers.Lion(0.001),
+], ids=["sgd_nesterov", "rmsprop", "adamw", "adamax", "nadam", "lion"])
+def test_momentum_cycling_runs_with_every_optimizer_family(make):
+    model, x, y = regression()
+    model.compile(make(), loss="mse")
+    name = keras_lr.callbacks._optim.momentum_name(model.optimizer)
+    original = getattr(model.optimizer, name)
+    history = model.fit(x, y, batch_size=4, epochs=2, verbose=0,
+                        callbacks=[keras_lr.OneCycleScheduler(0.01), keras_lr.LearningRateMonitor()])
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history[name][-1] == pytest.approx(0.95)
+    assert getattr(model.optimizer, name) == original
+    assert type(getattr(model.optimizer, name)) is float
+
+
 def test_momentum_in_config_during_fit_is_the_original_float():
     model, x, y = regression()
     model.compile(keras.optimizers.SGD(0.01, momentum=0.9), loss="mse")

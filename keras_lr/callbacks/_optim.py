@@ -98,8 +98,11 @@ class ScheduledHyperparameter(float):
     `get_config` are unchanged); converted to a tensor, or in arithmetic, it
     is `curve(optimizer.iterations)`, computed inside the train step at
     every update. On TensorFlow the conversion goes through `__tf_tensor__`.
-    Copies are plain floats.
+    Copies are plain floats. `dtype` lets Keras's type promotion (as in
+    `variable * beta_1`, Nadam) treat it as a float32 scalar.
     """
+
+    dtype = "float32"
 
     def __new__(cls, original, curve, optimizer):
         self = super().__new__(cls, original)
