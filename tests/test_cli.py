@@ -97,3 +97,24 @@ def test_user_errors_are_one_line_without_traceback(args, message, tmp_path):
 def test_help(sub, tmp_path):
     result = keras_lr_cmd(*sub, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "usage: keras-lr" in result.stdout
+
+
+def test_readme_main_command_runs_verbatim(tmp_path):
+    """The README's main command, exactly as written there (the full default run)."""
+    import re
+    import shlex
+    import shutil
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```bash", 1)[1].split("```", 1)[0]
+    line = next(li for li in block.splitlines() if li.startswith("keras-lr "))
+    words = shlex.split(re.sub(r"\s+#.*$", "", line))
+    assert words == ["keras-lr", "compare"]
+    exe = shutil.which("keras-lr")
+    command = [exe] if exe else [sys.executable, "-m", "keras_lr"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(command + words[1:], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = list(csv.DictReader(open(tmp_path / "keras-lr-compare" / "results.csv")))
+    assert len(rows) == 9 * 4
