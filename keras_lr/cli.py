@@ -277,6 +277,8 @@ def plot(args):
             schedule = keras.saving.deserialize_keras_object(config)
         except (ValueError, TypeError) as error:
             raise UserError(f"{args.config}: not a schedule config ({error})") from None
+        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            raise UserError(f"{args.config}: not a schedule config")
         label = type(schedule).__name__
     else:
         if not args.name:
@@ -287,18 +289,31 @@ def plot(args):
             names = [n for n in keras_lr.__all__ if n[0].isupper() and issubclass(
                 getattr(keras_lr, n), keras.optimizers.schedules.LearningRateSchedule)]
             raise UserError(f"unknown schedule {args.name!r}; choose from: {', '.join(names)}")
-        kwargs = dict(_keyword(item) for item in args.arguments)
+        kwargs = dict(map(_keyword, args.arguments))
+        if not cls.__module__.startswith("keras_lr"):  # Keras's schedules want float rates
+            kwargs = {k: _floats(v) if not k.endswith(("steps", "boundaries")) else v
+                      for k, v in kwargs.items()}
         try:
             schedule = cls(**kwargs)
         except (ValueError, TypeError) as error:
             raise UserError(str(error)) from None
         label = args.name
     plt = _pyplot()
-    ax = keras_lr.plot_schedule(schedule, args.steps, label=label)
+    try:
+        ax = keras_lr.plot_schedule(schedule, args.steps, label=label)
+    except Exception as error:  # noqa: BLE001 - any evaluation error is the user's input
+        raise UserError(f"cannot evaluate {label}: {str(error).splitlines()[0]}") from None
     ax.set_title(label)
     ax.figure.savefig(args.output, dpi=100)
     plt.close("all")
     print(f"Wrote {args.output}")
+
+
+def _floats(value):
+    """Integers as floats (lists too): `initial_learning_rate=1` means 1.0."""
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _keyword(item):
@@ -326,7 +341,7 @@ def parser():
                    help=f"from: {', '.join(SCHEDULES)} (default: all)")
     p.add_argument("--optimizers", nargs="+", metavar="NAME",
                    help=f"from: {', '.join(OPTIMIZERS)} (default: all)")
-    p.add_argument("--epochs", type=int, default=12, help="epochs per run (default 12)")
+    p.add_argument("--epochs", type=int, help="epochs per run (default 12; 3 with --quick)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--target", type=float, default=0.95, help="accuracy for 'epochs to target'")
     p.add_argument("--output", default="keras-lr-compare", help="folder for tables and plots")
@@ -362,10 +377,12 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if getattr(args, "quick", False):
-        args.schedules = args.schedules or list(QUICK["schedules"])
-        args.optimizers = args.optimizers or list(QUICK["optimizers"])
-        args.epochs = QUICK["epochs"]
+    if args.command == "compare":
+        quick = args.quick
+        args.schedules = args.schedules or (list(QUICK["schedules"]) if quick else None)
+        args.optimizers = args.optimizers or (list(QUICK["optimizers"]) if quick else None)
+        if args.epochs is None:
+            args.epochs = QUICK["epochs"] if quick else 12
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         args.run(args)

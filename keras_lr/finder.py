@@ -8,6 +8,7 @@ falls fast. The model leaves the test exactly as it came in.
 import dataclasses
 import math
 import random
+import warnings
 
 import keras
 import numpy as np
@@ -299,7 +300,9 @@ def find_lr(
     lrs = np.asarray(ops.convert_to_numpy(schedule(np.arange(num_steps))), dtype="float64")
 
     batches = _batches(x, y, sample_weight, batch_size)
-    first = next(batches)
+    first = next(batches, None)
+    if first is None:
+        raise ValueError("find_lr got no batch from `x`: the input is empty.")
     if not model.built:
         model(first[0])
     snapshot = _Snapshot(model)
@@ -324,7 +327,14 @@ def find_lr(
                 break
             best = min(best, smoothed)
             if step + 1 < num_steps:
-                batch = next(batches)
+                batch = next(batches, None)
+                if batch is None:  # a generator that cannot be read again ran out
+                    warnings.warn(f"find_lr: the input ran out after {step + 1} batches, "
+                                  f"before num_steps={num_steps}; the sweep stops there. "
+                                  "Pass a repeatable input (arrays, a Dataset, a PyDataset).",
+                                  stacklevel=2)
+                    stopped = True
+                    break
     finally:
         model.optimizer = original
         model.make_train_function(force=True)

@@ -283,6 +283,34 @@ def test_checkpoint_saved_mid_fit_reloads_with_its_optimizer_state(tmp_path):
     assert "get_config" not in vars(model.optimizer)  # the swap is gone after fit
 
 
+def test_a_fit_that_raised_is_cleaned_up_by_the_next_one():
+    model, x, y = regression()
+    model.compile(keras.optimizers.SGD(0.01, momentum=0.9), loss="mse")
+
+    class Boom(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    callback = keras_lr.OneCycleScheduler(0.1)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=4, epochs=4, verbose=0, callbacks=[callback, Boom()])
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[callback])
+    assert isinstance(model.optimizer._learning_rate, keras.Variable)
+    assert keras_lr.get_learning_rate(model.optimizer) == pytest.approx(0.01)
+    assert type(model.optimizer.momentum) is float and model.optimizer.momentum == 0.9
+
+
+def test_checkpoint_mid_fit_keeps_the_users_schedule(tmp_path):
+    model, x, y = regression()
+    model.compile(keras.optimizers.Adam(KS.CosineDecay(0.01, 100)), loss="mse")
+    checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "e{epoch}.keras"))
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0,
+              callbacks=[keras_lr.OneCycleScheduler(0.05), checkpoint])
+    reloaded = keras.models.load_model(tmp_path / "e1.keras")
+    assert type(reloaded.optimizer._learning_rate) is KS.CosineDecay
+
+
 def test_cyclical_scheduler_in_epochs_with_momentum():
     model = S.onehot_model(0.5)
     model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss="mae")
@@ -421,6 +449,24 @@ def test_monitor_writes_every_nth_update_to_tensorboard(tmp_path):
     assert steps == [0, 5, 10, 15, 20]
     np.testing.assert_allclose(values, keras_lr.schedule_values(KS.CosineDecay(0.1, 30), steps),
                                rtol=1e-6)
+
+
+def test_monitor_logs_the_rates_applied_when_a_plateau_reduces_before_it(tmp_path):
+    import tensorflow as tf
+
+    model = S.onehot_model(0.1)
+    plateau = keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=1)
+    monitor = keras_lr.LearningRateMonitor(update_freq=4, log_dir=str(tmp_path))
+    applied = S.rates_per_update(model, [S.Inject([1.0, 2.0, 3.0]), plateau, monitor], epochs=3)
+    steps, values = [], []
+    for path in sorted((tmp_path / "train").iterdir()):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                steps.append(event.step)
+                values.append(float(tf.make_ndarray(value.tensor)))
+    assert steps == list(range(0, 36, 4))
+    np.testing.assert_allclose(values, applied[::4], rtol=1e-5)  # [0.1] * 6 + [0.05] * 3
 
 
 def test_helpers_read_through_loss_scale_optimizer():

@@ -57,6 +57,18 @@ def test_find_on_digits_and_on_a_users_model(tmp_path):
     assert (tmp_path / "b.png").stat().st_size > 0
 
 
+def test_plot_accepts_integers_for_keras_schedules_and_refuses_non_schedule_configs(tmp_path):
+    for args in (["CosineDecayRestarts", "initial_learning_rate=1", "first_decay_steps=10"],
+                 ["PiecewiseConstantDecay", "boundaries=[3,6]", "values=[1,0.5,0.1]"]):
+        result = keras_lr_cmd("plot", *args, "--steps", "20", "--output", tmp_path / "k.png",
+                              cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+    (tmp_path / "list.json").write_text("[1, 2]")
+    result = keras_lr_cmd("plot", "--config", tmp_path / "list.json", cwd=tmp_path)
+    assert result.returncode == 2 and "not a schedule config" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_plot_from_name_and_from_config(tmp_path):
     result = keras_lr_cmd("plot", "Cyclical", "initial_learning_rate=0.01",
                           "max_learning_rate=0.1", "step_size=20", "mode=triangular2",
@@ -84,6 +96,7 @@ def test_plot_from_name_and_from_config(tmp_path):
     (["plot", "OneCycle", "oops"], "expected key=value"),
     (["plot", "--config", "missing.json"], "no such file: missing.json"),
     (["find", "--model", "m.keras"], "give both --model and --data"),
+    (["compare", "--epochs", "0"], "--epochs must be >= 1"),
 ])
 def test_user_errors_are_one_line_without_traceback(args, message, tmp_path):
     result = keras_lr_cmd(*args, cwd=tmp_path)

@@ -142,6 +142,19 @@ def test_inputs_numpy_dataset_pydataset_multi_input_and_weights():
     np.testing.assert_array_equal(result.losses, 0.0)
 
 
+def test_a_generator_that_runs_out_stops_the_sweep_with_a_warning():
+    x, y = regression_data(n=64)
+    model = model_with_state(keras.optimizers.Adam(1e-3))
+    before = state(model)
+    batches = ((x[i: i + 16], y[i: i + 16]) for i in range(0, 64, 16))
+    with pytest.warns(UserWarning, match="ran out after 4 batches"):
+        result = keras_lr.find_lr(model, batches, num_steps=10, end_lr=1e-2)
+    assert len(result.losses) == 4 and result.stopped_early
+    assert_same(before, state(model))
+    with pytest.raises(ValueError, match="no batch"):
+        keras_lr.find_lr(model, iter([]), num_steps=10)
+
+
 def test_sweep_longer_than_an_epoch_ends_exactly_at_end_lr():
     x, y = regression_data(n=64)
     model = model_with_state(keras.optimizers.Adam(1e-3))

@@ -168,13 +168,12 @@ class Swap:
         self.optimizer = optimizer
         self.learning_rate = lr = optimizer._learning_rate
         optimizer._learning_rate = schedule
-        if isinstance(lr, keras.Variable):
-            # A checkpoint saved mid-fit must describe the optimizer whose variables
-            # it stores (the float-LR variable included): report the float rate.
-            optimizer.get_config = lambda: {
-                **type(optimizer).get_config(optimizer),
-                "learning_rate": float(ops.convert_to_numpy(lr)),
-            }
+        # A checkpoint saved mid-fit must describe the user's optimizer, whose variables
+        # it stores (a float-LR variable included): report the original rate.
+        saved_rate = (lambda: float(ops.convert_to_numpy(lr))) if isinstance(lr, keras.Variable) \
+            else (lambda: keras.saving.serialize_keras_object(lr))
+        optimizer.get_config = lambda: {
+            **type(optimizer).get_config(optimizer), "learning_rate": saved_rate()}
         self.momentum = None
         if momentum_curve is None:
             return

@@ -39,6 +39,13 @@ class _CycleCallback(keras.callbacks.Callback):
         raise NotImplementedError
 
     def on_train_begin(self, logs=None):
+        self._restore()  # a fit that raised never reached on_train_end
+
+    def _restore(self):
+        for swap in reversed(self._swaps):
+            swap.restore()
+        if self._swaps:
+            self.model.make_train_function(force=True)
         self._swaps = []
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -66,11 +73,7 @@ class _CycleCallback(keras.callbacks.Callback):
         return curve
 
     def on_train_end(self, logs=None):
-        for swap in self._swaps:
-            swap.restore()
-        if self._swaps:
-            self.model.make_train_function(force=True)
-        self._swaps = []
+        self._restore()
 
     def _needs_steps(self, updates_per_epoch, what):
         if not updates_per_epoch:

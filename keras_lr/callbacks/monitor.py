@@ -27,10 +27,11 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     With `log_dir`, it also writes the rate of every `update_freq`-th update
     to TensorBoard (tag `batch_learning_rate`, step = optimizer update, in
-    `log_dir/train` like Keras's `TensorBoard`). These are computed at the end
-    of each epoch from the schedule over the epoch's updates, so no batch
-    hook runs and `steps_per_execution` cannot coarsen them; a float rate is
-    constant within an epoch.
+    `log_dir/train` like Keras's `TensorBoard`), for the model's first
+    optimizer. They are computed from the schedule over the epoch's updates
+    when the epoch begins (callbacks change rates only at epoch ends) and
+    written when it ends, so no batch hook runs and `steps_per_execution`
+    cannot coarsen them; a float rate is constant within an epoch.
 
     Args:
         update_freq: With `log_dir`, log every this many updates (> 0).
@@ -60,14 +61,22 @@ class LearningRateMonitor(keras.callbacks.Callback):
                 ) from error
         self.log_dir = log_dir
         self._writer = None
-        self._logged_until = None
+        self._pending = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # The rates of this epoch's updates are fixed now: callbacks change the rate (a
+        # plateau factor, a float) only at epoch ends, possibly before ours runs there.
+        optimizers = optimizers_of(self.model)
+        if self.log_dir is not None and optimizers:
+            self._pending = self._rates_ahead(optimizers[0])
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         optimizers = optimizers_of(self.model)
         for optimizer, lr_key in zip(optimizers, log_names(optimizers)):
             suffix = lr_key[len("learning_rate"):]
-            logs[lr_key] = get_learning_rate(optimizer)
+            # A plateau callback before this one has logged the rate before its reduction.
+            logs.setdefault(lr_key, get_learning_rate(optimizer))
             name = momentum_name(optimizer)
             if name is not None:
                 logs[name + suffix] = get_momentum(optimizer)
@@ -77,30 +86,32 @@ class LearningRateMonitor(keras.callbacks.Callback):
         if self.log_dir is not None and optimizers:
             self._write_updates(optimizers[0])
 
+    def _rates_ahead(self, optimizer):
+        """(first update, this epoch's rates: a float, or {update: rate} from the schedule)."""
+        start = int(ops.convert_to_numpy(optimizer.iterations))
+        if not isinstance(optimizer._learning_rate, Schedule):
+            return start, get_learning_rate(optimizer)
+        per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
+        updates = np.arange(start, start + (self.params.get("steps") or 0) // per_update + 1)
+        return start, dict(zip(updates.tolist(), _schedule_rates(optimizer, updates)))
+
     def _write_updates(self, optimizer):
         import tensorflow as tf  # TensorBoard summaries are TensorFlow's
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(f"{self.log_dir}/train")
+        start, rates = self._pending
         now = int(ops.convert_to_numpy(optimizer.iterations))
-        start = 0 if self._logged_until is None else self._logged_until
-        updates = np.arange(start - start % self.update_freq, now)
-        updates = updates[(updates >= start) & (updates % self.update_freq == 0)]
-        self._logged_until = now
-        if not len(updates):
-            return
-        lr = optimizer._learning_rate
-        if isinstance(lr, Schedule):
-            from keras_lr.plotting import schedule_values
-
-            per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
-            # The rate of update u is the schedule at the micro-batch that applies it.
-            values = schedule_values(lr, (updates + 1) * per_update - 1)
-        else:
-            values = np.full(len(updates), get_learning_rate(optimizer))
+        updates = [u for u in range(start, now) if u % self.update_freq == 0]
+        if isinstance(rates, float):
+            values = [rates] * len(updates)
+        elif all(u in rates for u in updates):
+            values = [rates[u] for u in updates]
+        else:  # fit did not know the epoch's length: read the schedule now
+            values = _schedule_rates(optimizer, np.array(updates, dtype="int64"))
         with self._writer.as_default():
             for update, value in zip(updates, values):
-                tf.summary.scalar("batch_learning_rate", value, step=int(update))
+                tf.summary.scalar("batch_learning_rate", float(value), step=update)
         self._writer.flush()
 
     def on_train_end(self, logs=None):
@@ -108,3 +119,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
             self._writer.close()
             self._writer = None
 
+
+def _schedule_rates(optimizer, updates):
+    """The rate of each update: the schedule at the micro-batch that applies it."""
+    from keras_lr.plotting import schedule_values
+
+    per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
+    return schedule_values(optimizer._learning_rate, (updates + 1) * per_update - 1)
