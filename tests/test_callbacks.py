@@ -433,38 +433,36 @@ def test_monitor_logs_rate_momentum_and_decay_to_history_and_csv(tmp_path):
     assert {"learning_rate", "beta_1", "weight_decay"} <= set(header)
 
 
-def test_monitor_writes_every_nth_update_to_tensorboard(tmp_path):
+def tensorboard_scalars(folder):
+    """(steps, values) of every scalar in the event files of `folder`."""
     import tensorflow as tf
 
-    model = S.onehot_model(KS.CosineDecay(0.1, 30), steps_per_execution=4)
-    monitor = keras_lr.LearningRateMonitor(update_freq=5, log_dir=str(tmp_path))
-    S.rates_per_update(model, [monitor], epochs=2)
     steps, values = [], []
-    for path in sorted((tmp_path / "train").iterdir()):
+    for path in sorted(folder.iterdir()):
         for record in tf.data.TFRecordDataset(str(path)):
             event = tf.compat.v1.Event.FromString(record.numpy())
             for value in event.summary.value:
                 steps.append(event.step)
                 values.append(float(tf.make_ndarray(value.tensor)))
+    return steps, values
+
+
+def test_monitor_writes_every_nth_update_to_tensorboard(tmp_path):
+    model = S.onehot_model(KS.CosineDecay(0.1, 30), steps_per_execution=4)
+    monitor = keras_lr.LearningRateMonitor(update_freq=5, log_dir=str(tmp_path))
+    S.rates_per_update(model, [monitor], epochs=2)
+    steps, values = tensorboard_scalars(tmp_path / "train")
     assert steps == [0, 5, 10, 15, 20]
     np.testing.assert_allclose(values, keras_lr.schedule_values(KS.CosineDecay(0.1, 30), steps),
                                rtol=1e-6)
 
 
 def test_monitor_logs_the_rates_applied_when_a_plateau_reduces_before_it(tmp_path):
-    import tensorflow as tf
-
     model = S.onehot_model(0.1)
     plateau = keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=1)
     monitor = keras_lr.LearningRateMonitor(update_freq=4, log_dir=str(tmp_path))
     applied = S.rates_per_update(model, [S.Inject([1.0, 2.0, 3.0]), plateau, monitor], epochs=3)
-    steps, values = [], []
-    for path in sorted((tmp_path / "train").iterdir()):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = tf.compat.v1.Event.FromString(record.numpy())
-            for value in event.summary.value:
-                steps.append(event.step)
-                values.append(float(tf.make_ndarray(value.tensor)))
+    steps, values = tensorboard_scalars(tmp_path / "train")
     assert steps == list(range(0, 36, 4))
     np.testing.assert_allclose(values, applied[::4], rtol=1e-5)  # [0.1] * 6 + [0.05] * 3
 
