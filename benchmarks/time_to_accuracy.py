@@ -56,7 +56,7 @@ class Clock(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def schedules(steps_per_epoch, epochs):
+def schedules(steps_per_epoch):
     """name -> (learning rate for the optimizer, callbacks factory)."""
     spe = steps_per_epoch
     out = {f"constant {lr:g}": (lr, list) for lr in (0.01, 0.03, 0.1, 0.3)}
@@ -107,7 +107,7 @@ def run_task(name, target, epochs, seeds, budgets):
     print("| schedule | epochs to target (median) | seconds to target | final acc | best acc |")
     print("|---|---:|---:|---:|---:|")
     rows = {}
-    for label, (lr, make_callbacks) in schedules(spe, epochs).items():
+    for label, (lr, make_callbacks) in schedules(spe).items():
         reach, secs, final, best = [], [], [], []
         for seed in seeds:
             acc, seconds = train(data, lr, make_callbacks(), epochs, seed)
