@@ -20,6 +20,7 @@ from keras_lr.callbacks import (
     LearningRateMonitor,
     OneCycleScheduler,
     ReduceLROnPlateau,
+    attach,
     get_learning_rate,
     get_momentum,
 )
@@ -47,6 +48,7 @@ __all__ = [
     *KERAS_SCHEDULES,
     *CALLBACKS,
     "LRFinderResult",
+    "attach",
     "find_lr",
     "get_learning_rate",
     "get_momentum",

@@ -8,6 +8,7 @@ falls fast. The model leaves the test exactly as it came in.
 import dataclasses
 import math
 import random
+import sys
 import warnings
 
 import keras
@@ -15,7 +16,7 @@ import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr.callbacks._optim import unwrap
+from keras_lr import _keras
 from keras_lr.plotting import new_axes
 from keras_lr.schedules.one_cycle import OneCycle
 from keras_lr.schedules.warmup import Warmup
@@ -154,9 +155,7 @@ class LRFinderResult:
 # --- Data: batches forever, from whatever fit accepts -------------------------------------------
 
 def _batches(x, y, sample_weight, batch_size):
-    import tensorflow as tf
-
-    if isinstance(x, tf.data.Dataset):
+    if _reiterable(x):  # a tf.data.Dataset, a torch DataLoader: one pass per epoch
         while True:
             for batch in x:
                 yield keras.utils.unpack_x_y_sample_weight(batch)
@@ -177,6 +176,19 @@ def _batches(x, y, sample_weight, batch_size):
                 stop = min(start + batch_size, n)
                 yield (pick(x, start, stop), None if y is None else pick(y, start, stop),
                        None if sample_weight is None else pick(sample_weight, start, stop))
+
+
+def _reiterable(x):
+    """A `tf.data.Dataset` or a `torch.utils.data.DataLoader` (checked without importing either)."""
+    for module, name in (("tensorflow", "data.Dataset"), ("torch", "utils.data.DataLoader")):
+        lib = sys.modules.get(module)
+        if lib is not None:
+            cls = lib
+            for part in name.split("."):
+                cls = getattr(cls, part, None)
+            if isinstance(cls, type) and isinstance(x, cls):
+                return True
+    return False
 
 
 # --- The test -------------------------------------------------------------------------------------
@@ -201,9 +213,9 @@ class _Snapshot:
 def _sweep_optimizer(optimizer, schedule):
     """A fresh copy of the model's optimizer (config, not state) driven by `schedule`."""
     clone = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
-    inner = unwrap(clone)
+    inner = _keras.unwrap(clone)
     inner.gradient_accumulation_steps = None  # one update per batch
-    inner._learning_rate = schedule
+    _keras.set_learning_rate(inner, schedule)
     return clone
 
 

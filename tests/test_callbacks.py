@@ -435,15 +435,16 @@ def test_monitor_logs_rate_momentum_and_decay_to_history_and_csv(tmp_path):
 
 def tensorboard_scalars(folder):
     """(steps, values) of every scalar in the event files of `folder`."""
-    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.util.tensor_util import make_ndarray
 
     steps, values = [], []
     for path in sorted(folder.iterdir()):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = tf.compat.v1.Event.FromString(record.numpy())
+        for event in EventFileLoader(str(path)).Load():
             for value in event.summary.value:
                 steps.append(event.step)
-                values.append(float(tf.make_ndarray(value.tensor)))
+                tensor = value.tensor if value.HasField("tensor") else None
+                values.append(float(make_ndarray(tensor)) if tensor else value.simple_value)
     return steps, values
 
 

@@ -1,6 +1,6 @@
 """Callbacks that run inside `model.fit`: plateau reduction, 1-cycle, cyclical, monitor."""
 
-from keras_lr.callbacks._optim import get_learning_rate, get_momentum
+from keras_lr.callbacks._optim import attach, get_learning_rate, get_momentum
 from keras_lr.callbacks.cycles import CyclicalScheduler, OneCycleScheduler
 from keras_lr.callbacks.monitor import LearningRateMonitor
 from keras_lr.callbacks.plateau import ReduceLROnPlateau
@@ -10,6 +10,7 @@ __all__ = [
     "LearningRateMonitor",
     "OneCycleScheduler",
     "ReduceLROnPlateau",
+    "attach",
     "get_learning_rate",
     "get_momentum",
 ]

@@ -1,11 +1,14 @@
 """1-cycle and cyclical training as callbacks, with momentum cycled in the step."""
 
+import warnings
+
 import keras
-import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr.callbacks._optim import Swap, optimizers_of
+from keras_lr import _keras
+from keras_lr.callbacks._optim import momentum_name, optimizers_of
+from keras_lr.schedules._math import shift
 from keras_lr.schedules.compose import PerUpdate, Shifted
 from keras_lr.schedules.cyclical import Cyclical
 from keras_lr.schedules.one_cycle import OneCycle
@@ -17,8 +20,10 @@ class _CycleCallback(keras.callbacks.Callback):
     When the first epoch begins (then `fit`'s `initial_epoch` is known) the
     schedule goes into every optimizer of the model, indexed so that update
     `u` of the planned run (counted from epoch 0, in optimizer updates) gets
-    `schedule(u)`; the originals come back when training ends. The train
-    step is rebuilt each time, so no traced step keeps a stale rate. No
+    `schedule(u)`; the momentum curve is evaluated once per update from the
+    optimizer's update count. The originals come back when training ends, or
+    at the next install on that optimizer if a `fit` was interrupted. The
+    train step is rebuilt each time, so no traced step keeps a stale rate. No
     batch hook runs.
     """
 
@@ -32,7 +37,7 @@ class _CycleCallback(keras.callbacks.Callback):
         if self.max_momentum < self.base_momentum:
             check.fail("max_momentum", f">= base_momentum ({self.base_momentum})", max_momentum)
         self.schedule = None
-        self._swaps = []
+        self._installed = []
 
     def _build(self, updates_per_epoch):
         """The schedule over the planned run's updates (subclasses)."""
@@ -42,14 +47,14 @@ class _CycleCallback(keras.callbacks.Callback):
         self._restore()  # a fit that raised never reached on_train_end
 
     def _restore(self):
-        for swap in reversed(self._swaps):
-            swap.restore()
-        if self._swaps:
+        for state in reversed(self._installed):
+            state.uninstall()
+        if self._installed:
             self.model.make_train_function(force=True)
-        self._swaps = []
+        self._installed = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self._swaps:
+        if self._installed:
             return
         batches = self.params.get("steps") or 0
         for optimizer in optimizers_of(self.model):
@@ -60,17 +65,28 @@ class _CycleCallback(keras.callbacks.Callback):
             lr = Shifted(schedule, offset) if offset else schedule
             if per_update > 1:  # Keras passes the micro-batch counter to schedules
                 lr = PerUpdate(lr, per_update)
-            curve = self._momentum_curve(schedule, offset) if self.cycle_momentum else None
-            self._swaps.append(Swap(optimizer, lr, curve))
+            curves = self._momentum_curves(optimizer, schedule, offset)
+            state = _keras.attach(optimizer)
+            state.install(lr, curves)
+            self._installed.append(state)
         self.model.make_train_function(force=True)
 
-    def _momentum_curve(self, schedule, offset):
-        # Called with `optimizer.iterations`, which counts real updates.
-        def curve(update):
-            update = ops.maximum(ops.cast(update, "int64") + np.int64(offset), np.int64(0))
-            return schedule.momentum(update, self.base_momentum, self.max_momentum)
+    def _momentum_curves(self, optimizer, schedule, offset):
+        if not self.cycle_momentum:
+            return {}
+        name = momentum_name(optimizer)
+        if not (name and getattr(optimizer, name)):  # SGD/RMSprop built without momentum
+            warnings.warn(
+                f"{type(optimizer).__name__} has no momentum to cycle (SGD and RMSprop "
+                "need momentum > 0 at construction); cycling the learning rate only.",
+                stacklevel=3,
+            )
+            return {}
 
-        return curve
+        def curve(update):  # called with `optimizer.iterations`: real updates
+            return schedule.momentum(shift(update, offset), self.base_momentum, self.max_momentum)
+
+        return {name: curve}
 
     def on_train_end(self, logs=None):
         self._restore()

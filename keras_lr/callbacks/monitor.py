@@ -1,10 +1,13 @@
 """Put the learning rate, momentum and weight decay into the logs."""
 
+import time
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
+from keras_lr import _keras
 from keras_lr.callbacks._optim import (
     Schedule,
     get_learning_rate,
@@ -53,7 +56,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
         self.update_freq = check.integer("update_freq", update_freq, 1)
         if log_dir is not None:
             try:
-                import tensorboard  # noqa: F401 - tf.summary needs it
+                import tensorboard  # noqa: F401 - writes the event files
             except ImportError as error:
                 raise ImportError(
                     "LearningRateMonitor(log_dir=...) needs TensorBoard: "
@@ -89,17 +92,15 @@ class LearningRateMonitor(keras.callbacks.Callback):
     def _rates_ahead(self, optimizer):
         """(first update, this epoch's rates: a float, or {update: rate} from the schedule)."""
         start = int(ops.convert_to_numpy(optimizer.iterations))
-        if not isinstance(optimizer._learning_rate, Schedule):
+        if not isinstance(_keras.learning_rate_of(optimizer), Schedule):
             return start, get_learning_rate(optimizer)
         per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
         updates = np.arange(start, start + (self.params.get("steps") or 0) // per_update + 1)
         return start, dict(zip(updates.tolist(), _schedule_rates(optimizer, updates)))
 
     def _write_updates(self, optimizer):
-        import tensorflow as tf  # TensorBoard summaries are TensorFlow's
-
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/train")
+            self._writer = _ScalarWriter(f"{self.log_dir}/train")
         start, rates = self._pending
         now = int(ops.convert_to_numpy(optimizer.iterations))
         updates = [u for u in range(start, now) if u % self.update_freq == 0]
@@ -109,9 +110,8 @@ class LearningRateMonitor(keras.callbacks.Callback):
             values = [rates[u] for u in updates]
         else:  # fit did not know the epoch's length: read the schedule now
             values = _schedule_rates(optimizer, np.array(updates, dtype="int64"))
-        with self._writer.as_default():
-            for update, value in zip(updates, values):
-                tf.summary.scalar("batch_learning_rate", float(value), step=update)
+        for update, value in zip(updates, values):
+            self._writer.scalar("batch_learning_rate", float(value), update)
         self._writer.flush()
 
     def on_train_end(self, logs=None):
@@ -125,4 +125,27 @@ def _schedule_rates(optimizer, updates):
     from keras_lr.plotting import schedule_values
 
     per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
-    return schedule_values(optimizer._learning_rate, (updates + 1) * per_update - 1)
+    return schedule_values(_keras.learning_rate_of(optimizer), (updates + 1) * per_update - 1)
+
+
+class _ScalarWriter:
+    """TensorBoard event files through the `tensorboard` package: no TensorFlow needed,
+    so the same files come from every backend."""
+
+    def __init__(self, folder):
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        self._file = EventFileWriter(folder)
+
+    def scalar(self, tag, value, step):
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=value)])
+        self._file.add_event(Event(wall_time=time.time(), step=step, summary=summary))
+
+    def flush(self):
+        self._file.flush()
+
+    def close(self):
+        self._file.close()

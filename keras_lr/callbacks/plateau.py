@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
+from keras_lr import _keras
 from keras_lr.callbacks._optim import Schedule, get_learning_rate, log_names, optimizers_of
 from keras_lr.schedules.compose import Scaled
 
@@ -116,8 +117,12 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.best_weights = None
 
     def get_state(self) -> dict:
-        """The counters as a JSON-serializable dict (weights are not included)."""
-        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+        """The counters, and the scale factors set on schedules, as a JSON-serializable dict
+        (weights are not included)."""
+        state = {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+        if self.model is not None:
+            state["scale_factors"] = [_scale_factor(opt) for opt in optimizers_of(self.model)]
+        return state
 
     def set_state(self, state: dict) -> None:
         """Restore counters saved by `get_state()`, before `fit` resumes."""
@@ -125,18 +130,36 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.best = None if best is None else float(best)
         self.wait = int(state["wait"])
         self.cooldown_counter = int(state["cooldown_counter"])
+        # A weights-only checkpoint (BackupAndRestore) stores no schedule: the factors
+        # this callback set are put back when training begins.
+        self._resume_factors = state.get("scale_factors")
 
     def on_train_begin(self, logs=None):
         self._scale_schedules()
 
     def _scale_schedules(self):
-        """Wrap every schedule in `Scaled` once; rebuild the step if one changed."""
+        """Wrap every schedule in `Scaled` once and let the optimizer carry its factor;
+        rebuild the step if anything changed."""
         changed = False
         for optimizer in optimizers_of(self.model):
-            lr = optimizer._learning_rate
-            if isinstance(lr, Schedule) and not isinstance(lr, Scaled):
-                optimizer.learning_rate = Scaled(lr)
+            lr = _keras.learning_rate_of(optimizer)
+            if isinstance(lr, keras.Variable):
+                continue
+            if not isinstance(lr, Schedule):
+                raise TypeError(
+                    "ReduceLROnPlateau can reduce a float learning rate or a "
+                    f"LearningRateSchedule; {optimizer.name} holds {lr!r}. Wrap the callable "
+                    "in a `keras.optimizers.schedules.LearningRateSchedule` subclass."
+                )
+            if not isinstance(lr, Scaled):
+                _keras.set_learning_rate(optimizer, Scaled(lr))
                 changed = True
+            changed |= _keras.attach(optimizer).track()
+        factors, self._resume_factors = getattr(self, "_resume_factors", None), None
+        for optimizer, factor in zip(optimizers_of(self.model), factors or []):
+            lr = _keras.learning_rate_of(optimizer)
+            if factor is not None and isinstance(lr, Scaled):
+                lr.factor.assign(factor)
         if changed:
             self.model.make_train_function(force=True)
 
@@ -187,7 +210,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             if old <= self.min_lr * (1 + 1e-6):
                 continue
             ratio = max(old * self.factor, self.min_lr) / old
-            lr = optimizer._learning_rate
+            lr = _keras.learning_rate_of(optimizer)
             if isinstance(lr, Scaled):
                 lr.factor.assign(float(ops.convert_to_numpy(lr.factor)) * ratio)
             else:
@@ -199,3 +222,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         if reduced and self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
         return reduced
+
+
+def _scale_factor(optimizer):
+    """The factor of the optimizer's `Scaled` schedule, or None (a float rate)."""
+    lr = _keras.learning_rate_of(optimizer)
+    return float(ops.convert_to_numpy(lr.factor)) if isinstance(lr, Scaled) else None

@@ -27,6 +27,18 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
             config[key] = value
         return config
 
+    def in_step_variables(self):
+        """The variables this schedule (and any it wraps) reads at every update."""
+        found = []
+        for key in inspect.signature(type(self).__init__).parameters:
+            value = getattr(self, key, None)
+            if isinstance(value, keras.Variable):
+                found.append(value)
+            elif key in self._nested:
+                for child in value if isinstance(value, (list, tuple)) else [value]:
+                    found += child.in_step_variables() if hasattr(child, "in_step_variables") else []
+        return found
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)

@@ -6,6 +6,7 @@ a scalar step or a vector of steps, and has no state.
 
 import math
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -13,9 +14,70 @@ SHAPES = ("linear", "cosine")
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 
 
+def step_dtype():
+    """The integer type of step arithmetic: int64, or uint32 on JAX without x64.
+
+    JAX's integers are 32-bit unless `jax_enable_x64` is set (its optimizers
+    count updates in int32). Steps are clamped at 0, so the unsigned type holds
+    any such step plus an offset below 2**31 without overflow.
+    """
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return "uint32"
+    return "int64"
+
+
+def step_max():
+    """The largest step the step type holds."""
+    return int(np.iinfo(step_dtype()).max)
+
+
+def const(n):
+    """`n` as a typed step constant (no extra Cast op), saturated at `step_max()`."""
+    return np.array(min(int(n), step_max()), dtype=step_dtype())[()]
+
+
+def at_least(x, n):
+    """`maximum(x, n)` for an integer tensor and a typed scalar, keeping the tensor's type
+    (Keras's torch `maximum`/`minimum` return int32 there)."""
+    if keras.backend.backend() == "torch":
+        return ops.where(x < n, n, x)
+    return ops.maximum(x, n)
+
+
+def at_most(x, n):
+    """`minimum(x, n)`, as `at_least`."""
+    if keras.backend.backend() == "torch":
+        return ops.where(x > n, n, x)
+    return ops.minimum(x, n)
+
+
 def as_step(step):
-    """The update count as a non-negative int64 tensor (floats are truncated)."""
-    return ops.maximum(ops.cast(step, "int64"), np.int64(0))  # typed: no extra Cast op
+    """The update count as a non-negative integer tensor (floats are truncated)."""
+    dtype = step_dtype()
+    if dtype == "uint32":
+        if isinstance(step, (int, float, np.ndarray, np.generic, list, tuple)):
+            step = np.clip(np.asarray(step, dtype="float64"), 0, step_max()).astype(dtype)
+            return ops.convert_to_tensor(step)
+        if keras.backend.standardize_dtype(step.dtype) == dtype:
+            return step
+        return ops.cast(ops.maximum(ops.cast(step, "int32"), 0), dtype)
+    return at_least(ops.cast(step, dtype), np.int64(0))  # typed: no extra Cast op
+
+
+def shift(step, offset):
+    """`max(step + offset, 0)` for any Python integer `offset`."""
+    step = as_step(step)
+    return step + const(offset) if offset >= 0 else minus(step, -offset)
+
+
+def minus(step, n):
+    """`max(step - n, 0)` for a step tensor and a Python integer `n >= 0`, without
+    going below 0 on the way (the step type may be unsigned)."""
+    n = const(n)
+    return at_least(step, n) - n
 
 
 def as_float(x):

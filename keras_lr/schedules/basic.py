@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import as_float, as_step
+from keras_lr.schedules._math import as_float, as_step, const, step_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -34,7 +34,7 @@ class Constant(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
-        return ops.full_like(step, self.learning_rate, dtype="float32")
+        return ops.full_like(as_step(step), self.learning_rate, dtype="float32")
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -82,7 +82,7 @@ class StepDecay(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
-        decays = as_float(as_step(step) // self.decay_steps)
+        decays = as_float(as_step(step) // const(self.decay_steps))
         return self.initial_learning_rate * ops.power(self.decay_rate, decays)
 
 
@@ -136,7 +136,7 @@ class MultiStepDecay(ScheduleBase):
 
     def __call__(self, step):
         step = ops.expand_dims(as_step(step), -1)
-        passed = step >= ops.convert_to_tensor(self.boundaries, "int64")
+        passed = step >= ops.convert_to_tensor([const(b) for b in self.boundaries], step_dtype())
         decays = ops.sum(as_float(passed), axis=-1)
         return self.initial_learning_rate * ops.power(self.decay_rate, decays)
 

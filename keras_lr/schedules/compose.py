@@ -1,12 +1,12 @@
 """Composition: join schedules in time, scale one, or change its clock."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
+from keras_lr._keras import carried
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import as_step
+from keras_lr.schedules._math import as_step, const, minus, shift
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -67,8 +67,8 @@ class SequentialSchedule(ScheduleBase):
         step = as_step(step)
         lr = self.schedules[0](step)
         for start, child in zip(self.boundaries, self.schedules[1:]):
-            later = ops.cast(child(ops.maximum(step - start, 0)), lr.dtype)
-            lr = ops.where(step < start, lr, later)
+            later = ops.cast(child(minus(step, start)), lr.dtype)
+            lr = ops.where(step < const(start), lr, later)
         return lr
 
 
@@ -120,6 +120,13 @@ class Scaled(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
+        if not carried(self.factor):
+            raise RuntimeError(
+                "On the JAX backend the compiled train step reads only the variables the "
+                "optimizer carries, so the `Scaled` factor would stay at its value when the "
+                "step was compiled. Call `keras_lr.attach(optimizer)` after building the "
+                "optimizer (keras-lr's callbacks do this), then rebuild the train function."
+            )
         lr = self.schedule(step)
         return ops.cast(self.factor, lr.dtype) * lr
 
@@ -136,7 +143,7 @@ class _Clock(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
-        return self.schedule(as_step(step) // self._every)
+        return self.schedule(as_step(step) // const(self._every))
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -245,4 +252,4 @@ class Shifted(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
-        return self.schedule(ops.maximum(as_step(step) + np.int64(self.offset), np.int64(0)))
+        return self.schedule(shift(step, self.offset))

@@ -1,12 +1,11 @@
 """The 1-cycle policy (Smith & Topin 2018), as PyTorch's `OneCycleLR`."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import SHAPES, anneal, as_float, as_step
+from keras_lr.schedules._math import SHAPES, anneal, as_float, as_step, at_most, const
 
 
 def phased(step, ends, levels, shape):
@@ -105,7 +104,7 @@ class OneCycle(ScheduleBase):
         return [warm_end, 2 * warm_end, last] if self.three_phase else [warm_end, last]
 
     def _curve(self, step, levels):
-        step = ops.minimum(as_step(step), np.int64(self.total_steps - 1))
+        step = at_most(as_step(step), const(self.total_steps - 1))
         return phased(step, self._ends(), levels, self.anneal_strategy)
 
     def __call__(self, step):

@@ -3,25 +3,57 @@
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import as_float, as_step, weights
+from keras_lr.schedules._math import as_float, as_step, const, step_dtype, step_max, weights
+
+
+MAX_CYCLES = 4096
+
+
+def cycle_starts(period, t_mul):
+    """Every cycle start up to the largest step, as Python floats, or None if that
+    takes more than `MAX_CYCLES` cycles (`t_mul` very close to 1)."""
+    starts, start, length = [], 0.0, float(period)
+    while start <= step_max():
+        if len(starts) == MAX_CYCLES:
+            return None
+        starts.append(start)
+        start, length = start + length, length * t_mul
+    return starts
 
 
 def cycle_position(step, period, t_mul):
     """(cycle index, fraction of that cycle done) at integer `step`.
 
     Cycle `i` lasts `period * t_mul ** i` steps. With `t_mul == 1` this is
-    integer arithmetic. Otherwise the index comes from a float64 logarithm,
-    nudged by 1e-12 so that a cycle's first step, where the logarithm is an
-    integer up to rounding, is never put in the cycle before; the step before
-    a cycle start is farther than that below the integer for any cycle
-    shorter than about 1e11 steps.
+    integer arithmetic. Otherwise the cycle starts are worked out in Python
+    (float64, as the cycles are walked one by one) and the step is placed
+    among their integer ceilings by a binary search: exact on every backend,
+    32-bit JAX included. Only when that takes more than `MAX_CYCLES` cycles
+    does the index come from a float64 logarithm (not on 32-bit JAX, where
+    the constructor refuses such a `t_mul`).
     """
     if t_mul == 1.0:
-        return as_float(step // period), as_float(step % period) / period
+        return as_float(step // const(period)), as_float(step % const(period)) / period
+    starts = cycle_starts(period, t_mul)
+    if starts is None:
+        return _log_position(step, period, t_mul)
+    firsts = np.ceil(starts)  # the first integer step of each cycle
+    flat = ops.searchsorted(ops.convert_to_tensor(firsts.astype(step_dtype())),
+                            ops.reshape(step, [-1]), side="right")  # 1-D values for TensorFlow
+    index = ops.reshape(flat, ops.shape(step)) - 1
+    first = ops.take(ops.convert_to_tensor(firsts.astype(step_dtype())), index)
+    lag = ops.take(ops.convert_to_tensor((firsts - starts).astype("float32")), index)
+    lengths = period * np.power(t_mul, np.arange(len(starts)))
+    length = ops.take(ops.convert_to_tensor(lengths.astype("float32")), index)
+    return as_float(index), (as_float(step - first) + lag) / length
+
+
+def _log_position(step, period, t_mul):
     t = ops.cast(step, "float64")
     cycle = ops.floor(ops.log1p(t * ((t_mul - 1.0) / period)) / math.log(t_mul) + 1e-12)
     grown = ops.power(t_mul, cycle)
@@ -89,6 +121,9 @@ class CosineWarmRestarts(ScheduleBase):
         )
         self.first_decay_steps = check.integer("first_decay_steps", first_decay_steps, 1)
         self.t_mul = check.at_least("t_mul", t_mul, 1.0)
+        if t_mul != 1.0 and step_dtype() == "uint32" and cycle_starts(first_decay_steps, t_mul) is None:
+            check.fail("t_mul", f"1 or far enough above 1 to need at most {MAX_CYCLES} cycles "
+                       "on JAX without `jax_enable_x64`", t_mul)
         self.m_mul = check.in_range("m_mul", m_mul, 0.0, 1.0, closed=(False, True))
         self.alpha = check.in_range("alpha", alpha, 0.0, 1.0)
         if cycle_limit is not None:

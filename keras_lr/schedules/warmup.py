@@ -1,12 +1,11 @@
 """Warmup around any schedule, and warmup-stable-decay."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import DECAY_SHAPES, SHAPES, anneal, as_float, as_step
+from keras_lr.schedules._math import DECAY_SHAPES, SHAPES, anneal, as_float, as_step, at_least, at_most, const, minus
 
 
 def ramp(step, warmup_steps, target, start_factor, shape):
@@ -92,13 +91,13 @@ class Warmup(ScheduleBase):
 
     def __call__(self, step):
         step = as_step(step)
-        warm = np.int64(self.warmup_steps)
+        warm = const(self.warmup_steps)
         # One evaluation of the wrapped schedule serves both sides: during
         # warmup its clamped step is the handover step, so it gives `target`.
         if self.shift_schedule:
-            inner = self.schedule(ops.maximum(step - warm, np.int64(0)))
+            inner = self.schedule(minus(step, self.warmup_steps))
         else:
-            inner = self.schedule(ops.maximum(step, warm))
+            inner = self.schedule(at_least(step, warm))
         before = ramp(step, self.warmup_steps, inner, self.start_factor, self.shape)
         return ops.where(step < warm, before, inner)
 
@@ -167,7 +166,7 @@ class WarmupStableDecay(ScheduleBase):
         step = as_step(step)
         peak = self.max_learning_rate
         begin = self.warmup_steps + self.stable_steps
-        done = as_float(ops.clip(step - begin, 0, self.decay_steps)) / self.decay_steps
+        done = as_float(at_most(minus(step, begin), const(self.decay_steps))) / self.decay_steps
         lr = anneal(peak, self.alpha * peak, done, self.decay_shape)
         if self.warmup_steps:
             before = ramp(step, self.warmup_steps, peak, None, self.warmup_shape)
