@@ -11,14 +11,21 @@ same round, with the interquartile range, in wall time and in process CPU
 time (which other tenants of a shared machine do not inflate).
 
     python benchmarks/overhead.py [--quick] [--spe 1 16] [--jit off on]
+        [--backend tensorflow|jax|torch]
+
+`--backend` sets `KERAS_BACKEND` before Keras is imported (PyTorch runs
+`steps_per_execution=1` only).
 """
 
 import argparse
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if "--backend" in sys.argv[:-1]:  # before Keras is imported
+    os.environ["KERAS_BACKEND"] = sys.argv[sys.argv.index("--backend") + 1]
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -103,6 +110,8 @@ def build(learning_rate, spe, jit):
     ])
     model.compile(keras.optimizers.SGD(learning_rate, momentum=0.9), loss="mse",
                   steps_per_execution=spe, jit_compile=jit)
+    if isinstance(learning_rate, keras_lr.Scaled):  # JAX's step must carry its factor
+        keras_lr.attach(model.optimizer)
     return model
 
 
@@ -155,7 +164,11 @@ def main():
     parser.add_argument("--spe", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--jit", choices=["off", "on"], nargs="+", default=["off", "on"])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"],
+                        help="the Keras backend (default: KERAS_BACKEND or tensorflow)")
     args = parser.parse_args()
+    if keras.backend.backend() == "torch":
+        args.spe = [1]
     repeats, epochs, steps = (1, 2, 16) if args.quick else (args.rounds, 3, 100)
     if args.quick:
         args.spe, args.jit = args.spe[:1], args.jit[:1]
