@@ -96,6 +96,10 @@ def variants(total):
         "ReduceLROnPlateau on CosineDecay": (
             cosine, lambda: [keras_lr.ReduceLROnPlateau("loss", patience=100)]),
         "LearningRateMonitor": (cosine, lambda: [keras_lr.LearningRateMonitor()]),
+        "SpikeGuard (snapshot every 100)": (
+            cosine, lambda: [keras_lr.SpikeGuard(snapshot_every=100, verbose=0)]),
+        "UpdateMonitor (every 100 updates)": (
+            cosine, lambda: [keras_lr.UpdateMonitor(every_n_updates=100)]),
         "Python per-batch LR callback": (
             0.05, lambda: [PythonPerBatchLR(keras_lr.OneCycle(0.05, total))]),
     }

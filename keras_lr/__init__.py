@@ -20,6 +20,8 @@ from keras_lr.callbacks import (
     LearningRateMonitor,
     OneCycleScheduler,
     ReduceLROnPlateau,
+    SpikeGuard,
+    UpdateMonitor,
     attach,
     get_learning_rate,
     get_momentum,
@@ -41,7 +43,14 @@ KERAS_SCHEDULES = [
     "PolynomialDecay",
 ]
 
-CALLBACKS = ["CyclicalScheduler", "LearningRateMonitor", "OneCycleScheduler", "ReduceLROnPlateau"]
+CALLBACKS = [
+    "CyclicalScheduler",
+    "LearningRateMonitor",
+    "OneCycleScheduler",
+    "ReduceLROnPlateau",
+    "SpikeGuard",
+    "UpdateMonitor",
+]
 
 __all__ = [
     *_schedules,

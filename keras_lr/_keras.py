@@ -58,6 +58,14 @@ def iterations_of(optimizer):
     return unwrap(optimizer)._iterations
 
 
+def sync_state(model):
+    """Write JAX's in-flight training state back into the model's variables (mid-epoch,
+    JAX keeps it outside them); nothing to do on the other backends."""
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
+
+
 def carried(variable):
     """False only while JAX traces a stateless step that does not carry `variable`.
 
@@ -70,6 +78,17 @@ def carried(variable):
 
     scope = get_stateless_scope()
     return scope is None or scope.get_current_value(variable) is not None
+
+
+def moment_slots(optimizer):
+    """(first-moment slots, second-moment slots) of an Adam-family optimizer, aligned with
+    its variables, or None."""
+    optimizer = unwrap(optimizer)
+    momentums = getattr(optimizer, "_momentums", None)
+    velocities = getattr(optimizer, "_velocities", None)
+    if not momentums or not velocities or not hasattr(optimizer, "beta_2"):
+        return None
+    return momentums, velocities
 
 
 def momentum_name(optimizer):

@@ -106,3 +106,20 @@ def sequential(t, children, boundaries):
         if t < end:
             return child(t - start)
         start = end
+
+
+def interpolated(t, points, shape="linear"):
+    # Between consecutive (step, rate) points; the end points' rates outside them.
+    if t <= points[0][0]:
+        return points[0][1]
+    for (s0, r0), (s1, r1) in zip(points, points[1:]):
+        if t <= s1:
+            pct = (t - s0) / (s1 - s0)
+            if shape == "cosine":
+                pct = (1 - math.cos(math.pi * pct)) / 2
+            return r0 + (r1 - r0) * pct
+    return points[-1][1]
+
+
+def tabulated(t, values, every):
+    return values[min(t // every, len(values) - 1)]

@@ -111,6 +111,18 @@ SPECS = {
         lambda: keras_lr.PerEpoch(keras_lr.MultiStepDecay(0.1, [2, 4], 0.5), 9),
         lambda t: O.multi_step(t // 9, 0.1, [2, 4], 0.5),
     ),
+    "Interpolated": (
+        lambda: keras_lr.Interpolated([(10, 0.02), (40, 0.1), (200, 0.001)]),
+        lambda t: O.interpolated(t, [(10, 0.02), (40, 0.1), (200, 0.001)]),
+    ),
+    "Interpolated-cosine-epochs": (
+        lambda: keras_lr.Interpolated([(0, 0.1), (2.5, 0.05), (6, 0.01)], "cosine", 13),
+        lambda t: O.interpolated(t, [(0, 0.1), (32, 0.05), (78, 0.01)], "cosine"),
+    ),
+    "Tabulated": (
+        lambda: keras_lr.from_function(lambda e: 0.1 * 0.5 ** (e // 3), 12, steps_per_epoch=11),
+        lambda t: O.tabulated(t, [0.1 * 0.5 ** (e // 3) for e in range(12)], 11),
+    ),
     "PerUpdate": (
         lambda: keras_lr.PerUpdate(KS.CosineDecay(0.1, 30), 4),
         lambda t: keras_cosine(t // 4, 0.1, 30),

@@ -2,14 +2,18 @@
 
 from keras_lr.callbacks._optim import attach, get_learning_rate, get_momentum
 from keras_lr.callbacks.cycles import CyclicalScheduler, OneCycleScheduler
+from keras_lr.callbacks.guard import SpikeGuard
 from keras_lr.callbacks.monitor import LearningRateMonitor
 from keras_lr.callbacks.plateau import ReduceLROnPlateau
+from keras_lr.callbacks.updates import UpdateMonitor
 
 __all__ = [
     "CyclicalScheduler",
     "LearningRateMonitor",
     "OneCycleScheduler",
     "ReduceLROnPlateau",
+    "SpikeGuard",
+    "UpdateMonitor",
     "attach",
     "get_learning_rate",
     "get_momentum",

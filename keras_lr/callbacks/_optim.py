@@ -9,9 +9,11 @@ from keras import ops
 
 from keras_lr import _keras
 from keras_lr._keras import Schedule, momentum_name, unwrap
+from keras_lr.schedules.compose import Scaled
 
 __all__ = ["Schedule", "attach", "get_learning_rate", "get_momentum", "log_names",
-           "momentum_name", "optimizers_of", "unwrap"]
+           "make_scalable", "momentum_name", "optimizers_of", "scale_factor", "scale_rate",
+           "unwrap"]
 
 
 def optimizers_of(model):
@@ -105,3 +107,49 @@ def _float(value):
     """A float32 value as the shortest Python float that prints the same (0.1, not
     0.10000000149011612)."""
     return float(str(np.asarray(ops.convert_to_numpy(value))[()]))
+
+
+def make_scalable(model, caller, factors=None):
+    """Let every optimizer of `model` be scaled between updates, on every backend.
+
+    A schedule is wrapped once in `Scaled` (a float rate is a variable
+    already) and the optimizer made to carry the factor; `factors` (one per
+    optimizer, None to skip) are then set. The train step is rebuilt if
+    anything changed. A callable rate cannot be scaled: `TypeError`.
+    """
+    changed = False
+    for optimizer in optimizers_of(model):
+        lr = _keras.learning_rate_of(optimizer)
+        if isinstance(lr, keras.Variable):
+            continue
+        if not isinstance(lr, Schedule):
+            raise TypeError(
+                f"{caller} can scale a float learning rate or a LearningRateSchedule; "
+                f"{optimizer.name} holds {lr!r}. Wrap the callable in a "
+                "`keras.optimizers.schedules.LearningRateSchedule` subclass."
+            )
+        if not isinstance(lr, Scaled):
+            _keras.set_learning_rate(optimizer, Scaled(lr))
+            changed = True
+        changed |= _keras.attach(optimizer).track()
+    for optimizer, factor in zip(optimizers_of(model), factors or []):
+        lr = _keras.learning_rate_of(optimizer)
+        if factor is not None and isinstance(lr, Scaled):
+            lr.factor.assign(factor)
+    if changed:
+        model.make_train_function(force=True)
+
+
+def scale_rate(optimizer, ratio):
+    """Multiply the rate of every later update by `ratio` (after `make_scalable`)."""
+    lr = _keras.learning_rate_of(optimizer)
+    if isinstance(lr, Scaled):
+        lr.factor.assign(float(ops.convert_to_numpy(lr.factor)) * ratio)
+    else:
+        unwrap(optimizer).learning_rate = float(ops.convert_to_numpy(lr)) * ratio
+
+
+def scale_factor(optimizer):
+    """The factor of the optimizer's `Scaled` schedule, or None (a float rate)."""
+    lr = _keras.learning_rate_of(optimizer)
+    return float(ops.convert_to_numpy(lr.factor)) if isinstance(lr, Scaled) else None

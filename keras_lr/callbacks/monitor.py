@@ -100,7 +100,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     def _write_updates(self, optimizer):
         if self._writer is None:
-            self._writer = _ScalarWriter(f"{self.log_dir}/train")
+            self._writer = ScalarWriter(f"{self.log_dir}/train")
         start, rates = self._pending
         now = int(ops.convert_to_numpy(optimizer.iterations))
         updates = [u for u in range(start, now) if u % self.update_freq == 0]
@@ -128,7 +128,7 @@ def _schedule_rates(optimizer, updates):
     return schedule_values(_keras.learning_rate_of(optimizer), (updates + 1) * per_update - 1)
 
 
-class _ScalarWriter:
+class ScalarWriter:
     """TensorBoard event files through the `tensorboard` package: no TensorFlow needed,
     so the same files come from every backend."""
 

@@ -8,9 +8,14 @@ import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr import _keras
-from keras_lr.callbacks._optim import Schedule, get_learning_rate, log_names, optimizers_of
-from keras_lr.schedules.compose import Scaled
+from keras_lr.callbacks._optim import (
+    get_learning_rate,
+    log_names,
+    make_scalable,
+    optimizers_of,
+    scale_factor,
+    scale_rate,
+)
 
 MODES = ("auto", "min", "max")
 THRESHOLD_MODES = ("rel", "abs")
@@ -121,7 +126,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         (weights are not included)."""
         state = {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
         if self.model is not None:
-            state["scale_factors"] = [_scale_factor(opt) for opt in optimizers_of(self.model)]
+            state["scale_factors"] = [scale_factor(opt) for opt in optimizers_of(self.model)]
         return state
 
     def set_state(self, state: dict) -> None:
@@ -138,30 +143,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self._scale_schedules()
 
     def _scale_schedules(self):
-        """Wrap every schedule in `Scaled` once and let the optimizer carry its factor;
-        rebuild the step if anything changed."""
-        changed = False
-        for optimizer in optimizers_of(self.model):
-            lr = _keras.learning_rate_of(optimizer)
-            if isinstance(lr, keras.Variable):
-                continue
-            if not isinstance(lr, Schedule):
-                raise TypeError(
-                    "ReduceLROnPlateau can reduce a float learning rate or a "
-                    f"LearningRateSchedule; {optimizer.name} holds {lr!r}. Wrap the callable "
-                    "in a `keras.optimizers.schedules.LearningRateSchedule` subclass."
-                )
-            if not isinstance(lr, Scaled):
-                _keras.set_learning_rate(optimizer, Scaled(lr))
-                changed = True
-            changed |= _keras.attach(optimizer).track()
         factors, self._resume_factors = getattr(self, "_resume_factors", None), None
-        for optimizer, factor in zip(optimizers_of(self.model), factors or []):
-            lr = _keras.learning_rate_of(optimizer)
-            if factor is not None and isinstance(lr, Scaled):
-                lr.factor.assign(factor)
-        if changed:
-            self.model.make_train_function(force=True)
+        make_scalable(self.model, type(self).__name__, factors)
 
     def _improved(self, current):
         if not math.isfinite(current):
@@ -209,12 +192,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             old = get_learning_rate(optimizer)
             if old <= self.min_lr * (1 + 1e-6):
                 continue
-            ratio = max(old * self.factor, self.min_lr) / old
-            lr = _keras.learning_rate_of(optimizer)
-            if isinstance(lr, Scaled):
-                lr.factor.assign(float(ops.convert_to_numpy(lr.factor)) * ratio)
-            else:
-                optimizer.learning_rate = old * ratio
+            scale_rate(optimizer, max(old * self.factor, self.min_lr) / old)
             reduced = True
             if self.verbose:
                 print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate of "
@@ -223,8 +201,3 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
         return reduced
 
-
-def _scale_factor(optimizer):
-    """The factor of the optimizer's `Scaled` schedule, or None (a float rate)."""
-    lr = _keras.learning_rate_of(optimizer)
-    return float(ops.convert_to_numpy(lr.factor)) if isinstance(lr, Scaled) else None

@@ -2,6 +2,7 @@
 
 from keras_lr.schedules.basic import Constant, InverseSqrtDecay, MultiStepDecay, StepDecay
 from keras_lr.schedules.compose import PerEpoch, PerUpdate, Scaled, SequentialSchedule, Shifted
+from keras_lr.schedules.custom import Interpolated, Tabulated, from_function
 from keras_lr.schedules.cyclical import Cyclical
 from keras_lr.schedules.one_cycle import OneCycle
 from keras_lr.schedules.restarts import CosineWarmRestarts
@@ -11,6 +12,7 @@ __all__ = [
     "Constant",
     "CosineWarmRestarts",
     "Cyclical",
+    "Interpolated",
     "InverseSqrtDecay",
     "MultiStepDecay",
     "OneCycle",
@@ -20,6 +22,8 @@ __all__ = [
     "SequentialSchedule",
     "Shifted",
     "StepDecay",
+    "Tabulated",
     "Warmup",
     "WarmupStableDecay",
+    "from_function",
 ]

@@ -5,7 +5,17 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import DECAY_SHAPES, SHAPES, anneal, as_float, as_step, at_least, at_most, const, minus
+from keras_lr.schedules._math import (
+    DECAY_SHAPES,
+    SHAPES,
+    anneal,
+    as_float,
+    as_step,
+    at_least,
+    at_most,
+    const,
+    minus,
+)
 
 
 def ramp(step, warmup_steps, target, start_factor, shape):

@@ -1,0 +1,147 @@
+"""Watch the step a parameter takes, not only the learning rate."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lr import _checks as check
+from keras_lr import _keras
+from keras_lr.callbacks._optim import get_learning_rate, get_momentum
+
+
+def _host(variable):
+    return np.asarray(ops.convert_to_numpy(variable), dtype="float64")
+
+
+class UpdateMonitor(keras.callbacks.Callback):
+    """The update-to-weight ratio of each layer and Adam's effective step, every n updates.
+
+    With Adam-family optimizers the step a parameter takes differs from the
+    learning rate, so practitioners watch the ratio ‖Δw‖ / ‖w‖ of each layer
+    (healthy around 1e-3). At every `every_n_updates`-th update this callback
+    copies the weights before the update and measures, after it:
+
+    - per layer (its trainable variables together): `‖w_after - w_before‖ /
+      ‖w_before‖`; the median and maximum over layers go into the epoch's
+      logs as `update_ratio_median` and `update_ratio_max` (the last
+      measurement of the epoch), each layer's into TensorBoard with
+      `log_dir` (tag `update_ratio/<layer>`, step = the update);
+    - for the Adam family (optimizers with first and second moment slots:
+      Adam, AdamW, Nadam), the median over all parameters of
+      `lr · |m̂| / (√v̂ + ε)`, with `m̂ = m / (1 - β₁ᵗ)` and
+      `v̂ = v / (1 - β₂ᵗ)` read from the slots after the update
+      (`effective_step_median`).
+
+    It runs in batch hooks, so with `steps_per_execution = k` a measurement
+    spans the `k` updates of a chunk (use 1 for per-update values). Cost when
+    not in the callbacks: nothing; when there, a host copy of the weights
+    every `every_n_updates` updates (benchmarks/overhead.py).
+
+    Args:
+        every_n_updates: Measure every this many updates, an integer > 0.
+        log_dir: Where to write per-layer TensorBoard scalars (`None`: none).
+
+    Raises:
+        ValueError: If `every_n_updates` is not an integer > 0.
+        TypeError: If `log_dir` is not a path.
+
+    Example:
+
+    ```python
+    monitor = keras_lr.UpdateMonitor(every_n_updates=50, log_dir="logs")
+    history = model.fit(x, y, epochs=5, callbacks=[monitor])
+    history.history["update_ratio_median"]
+    ```
+    """
+
+    def __init__(self, every_n_updates: int = 100, log_dir: str | None = None):
+        super().__init__()
+        self.every_n_updates = check.integer("every_n_updates", every_n_updates, 1)
+        if log_dir is not None and not isinstance(log_dir, (str, bytes)) \
+                and not hasattr(log_dir, "__fspath__"):
+            check.fail("log_dir", "a path or None", log_dir, TypeError)
+        self.log_dir = log_dir
+        self.last = {}
+        self._writer = None
+        self._before = None
+
+    def on_train_begin(self, logs=None):
+        _keras.sync_state(self.model)
+        self._update = int(ops.convert_to_numpy(self.model.optimizer.iterations))
+        self._batch = -1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._batch = -1
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._update % self.every_n_updates == 0:
+            _keras.sync_state(self.model)
+            optimizer = _keras.unwrap(self.model.optimizer)
+            self._before = (self._update, {name: [_host(v) for v in variables]
+                                           for name, variables in self._layers().items()},
+                            get_learning_rate(optimizer), get_momentum(optimizer))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update += batch - self._batch
+        self._batch = batch
+        if self._before is None:
+            return
+        _keras.sync_state(self.model)
+        update, before, lr, beta_1 = self._before
+        self._before = None
+        ratios = {}
+        for name, variables in self._layers().items():
+            old = before[name]
+            new = [_host(v) for v in variables]
+            moved = np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(new, old, strict=True)))
+            size = np.sqrt(sum(np.sum(b**2) for b in old))
+            ratios[name] = float(moved / size) if size > 0 else float("inf")
+        values = list(ratios.values())
+        self.last = {"update_ratio_median": float(np.median(values)),
+                     "update_ratio_max": float(np.max(values))}
+        step = self._effective_step(lr, beta_1)
+        if step is not None:
+            self.last["effective_step_median"] = step
+        if self.log_dir is not None:
+            self._write(update, ratios, step)
+
+    def _layers(self):
+        """The model's trainable variables grouped by the layer that owns them (its path)."""
+        layers = {}
+        for variable in self.model.trainable_variables:
+            layers.setdefault(variable.path.rsplit("/", 1)[0], []).append(variable)
+        return layers
+
+    def _effective_step(self, lr, beta_1):
+        optimizer = _keras.unwrap(self.model.optimizer)
+        slots = _keras.moment_slots(optimizer)
+        if slots is None or beta_1 is None:
+            return None
+        t = int(ops.convert_to_numpy(optimizer.iterations))  # updates done, this one included
+        beta_2, epsilon = float(optimizer.beta_2), float(optimizer.epsilon)
+        steps = []
+        for m, v in zip(*slots):
+            m_hat = np.abs(_host(m)) / (1.0 - beta_1**t)
+            v_hat = _host(v) / (1.0 - beta_2**t)
+            steps.append((lr * m_hat / (np.sqrt(v_hat) + epsilon)).ravel())
+        return float(np.median(np.concatenate(steps)))
+
+    def _write(self, update, ratios, step):
+        from keras_lr.callbacks.monitor import ScalarWriter  # the TensorBoard writer
+
+        if self._writer is None:
+            self._writer = ScalarWriter(f"{self.log_dir}/train")
+        for name, ratio in ratios.items():
+            self._writer.scalar(f"update_ratio/{name}", ratio, update)
+        if step is not None:
+            self._writer.scalar("effective_step_median", step, update)
+        self._writer.flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs.update(self.last)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,117 @@
+"""SpikeGuard on real data (scikit-learn's diabetes), on any backend (no TensorFlow import).
+
+A corrupted batch, injected once, either holds a NaN or is 100x too large. Plain SGD with
+momentum ends with NaN weights from either; with the guard the run finishes, rolled back to
+its last snapshot bit for bit, at half the rate.
+"""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+
+import keras_lr
+
+BACKEND = keras.backend.backend()
+X, Y = load_diabetes(return_X_y=True)
+X = ((X - X.mean(0)) / X.std(0)).astype("float32")[:416]
+Y = ((Y - Y.mean()) / Y.std()).astype("float32")[:416, None]
+SCHEDULE = keras.optimizers.schedules.CosineDecay(0.05, 1000)
+
+
+class Batches(keras.utils.PyDataset):
+    """13 batches of 32; batch 6 of the first epoch is corrupted."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind, self.done = kind, False
+
+    def __len__(self):
+        return 13
+
+    def __getitem__(self, i):
+        x, y = X[32 * i: 32 * i + 32].copy(), Y[32 * i: 32 * i + 32]
+        if i == 6 and not self.done:
+            self.done = True
+            if self.kind == "spike":
+                x *= 100.0
+            else:
+                x[0, 0] = np.nan
+        return x, y
+
+
+class SnapshotCheck(keras.callbacks.Callback):
+    """After each rollback: the model's weights against the guard's snapshot, bit for bit."""
+
+    def __init__(self, guard):
+        super().__init__()
+        self.guard, self.seen, self.checked = guard, 0, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.guard.rollbacks > self.seen:
+            self.seen = self.guard.rollbacks
+            saved = {id(v): value for v, value in self.guard.snapshot}
+            for variable in self.model.trainable_variables:
+                np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable),
+                                              saved[id(variable)])
+            self.checked += 1
+
+
+def fit(kind, callbacks):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(SCHEDULE, momentum=0.9), loss="mse")
+    history = model.fit(Batches(kind), epochs=6, verbose=0, shuffle=False, callbacks=callbacks)
+    return model, history
+
+
+@pytest.mark.parametrize("kind", ["nan", "spike"])
+def test_guard_rolls_back_cools_the_rate_and_finishes(kind):
+    model, _ = fit(kind, [])
+    assert not all(np.isfinite(w).all() for w in model.get_weights())  # without: NaN
+
+    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_every=3, warmup=3, verbose=0)
+    check = SnapshotCheck(guard)
+    model, history = fit(kind, [guard, check])
+    assert guard.rollbacks == 1 and check.checked == 1
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert np.isfinite(history.history["loss"]).all()
+    assert history.history["rollbacks"] == [1] * 6
+    done = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    assert done == 6 * 13  # the update counter went on counting
+    expected = 0.5 * float(SCHEDULE(done))
+    assert keras_lr.get_learning_rate(model.optimizer) == pytest.approx(expected, rel=1e-6)
+
+
+def test_guard_composes_with_plateau_and_its_state_survives_a_reload(tmp_path):
+    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_every=3, warmup=3, verbose=0)
+    plateau = keras_lr.ReduceLROnPlateau("loss", factor=0.1, patience=100)
+    model, _ = fit("spike", [guard, plateau])
+    state = guard.get_state()
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    assert keras_lr.get_learning_rate(reloaded.optimizer) == pytest.approx(
+        keras_lr.get_learning_rate(model.optimizer), rel=1e-6)
+    again = keras_lr.SpikeGuard()
+    again.set_state(state)
+    assert again.rollbacks == 1
+
+
+def test_guard_stops_after_max_rollbacks():
+    guard = keras_lr.SpikeGuard(snapshot_every=3, warmup=3, max_rollbacks=0, verbose=0)
+    with pytest.warns(UserWarning, match="max_rollbacks=0"):
+        model, history = fit("nan", [guard])
+    assert len(history.history["loss"]) == 1  # stopped in the first epoch
+    assert guard.rollbacks == 0
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(threshold=1.0), "threshold"), (dict(factor=0.0), "factor"),
+    (dict(snapshot_every=0), "snapshot_every"), (dict(window=0), "window"),
+    (dict(max_rollbacks=-1), "max_rollbacks"),
+])
+def test_guard_validates_its_arguments(bad, message):
+    with pytest.raises(ValueError, match=f"`{message}`"):
+        keras_lr.SpikeGuard(**bad)
