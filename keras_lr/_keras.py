@@ -11,6 +11,11 @@ Checked against Keras 3.15.1 on TensorFlow 2.21, JAX 0.10.2 and PyTorch 2.13
   stateless train step takes in and gives back.
 - `keras.src.backend.common.stateless_scope`: to tell, while JAX traces a
   step, whether a variable is carried (else its value would be frozen).
+- `keras.src.backend.common.variables`: the backend's variable class, which
+  optimizers create and which older Keras does not export as `keras.Variable`.
+- `_momentums`/`_velocities` (Adam family): the moment slots, read by the
+  update monitor.
+- `jax_state_sync()` (JAX trainer): writes the in-flight state back mid-epoch.
 - `inner_optimizer` (`LossScaleOptimizer`) is public but undocumented.
 
 Where in-step hyperparameter state lives (see docs/design.md):
@@ -34,6 +39,15 @@ import keras
 from keras import ops
 
 Schedule = keras.optimizers.schedules.LearningRateSchedule
+
+
+def is_variable(value):
+    """Whether `value` is a Keras variable: an optimizer's own float-rate variable is an
+    instance of the backend's class, which in Keras 3.5 is not `keras.Variable`."""
+    from keras.src.backend.common import variables
+
+    base = getattr(variables, "KerasVariable", None) or variables.Variable
+    return isinstance(value, (keras.Variable, base))
 
 
 def unwrap(optimizer):
@@ -153,7 +167,7 @@ class InStep:
         optimizer._learning_rate = schedule
         # A checkpoint saved mid-fit describes the user's optimizer (its variables, a
         # float-rate variable included): report the original rate in its config.
-        saved = (lambda: float(ops.convert_to_numpy(lr))) if isinstance(lr, keras.Variable) \
+        saved = (lambda: float(ops.convert_to_numpy(lr))) if is_variable(lr) \
             else (lambda: keras.saving.serialize_keras_object(lr))
         optimizer.get_config = lambda: {
             **type(optimizer).get_config(optimizer), "learning_rate": saved()}

@@ -120,7 +120,7 @@ def make_scalable(model, caller, factors=None):
     changed = False
     for optimizer in optimizers_of(model):
         lr = _keras.learning_rate_of(optimizer)
-        if isinstance(lr, keras.Variable):
+        if _keras.is_variable(lr):
             continue
         if not isinstance(lr, Schedule):
             raise TypeError(

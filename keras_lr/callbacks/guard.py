@@ -107,7 +107,7 @@ class SpikeGuard(keras.callbacks.Callback):
         for optimizer in optimizers_of(self.model):
             skip.add(id(_keras.iterations_of(optimizer)))
             lr = _keras.learning_rate_of(optimizer)
-            if isinstance(lr, keras.Variable):
+            if _keras.is_variable(lr):
                 skip.add(id(lr))
             state = _keras.attached(optimizer)
             skip.update(id(v) for v in (state.extra if state else []))
