@@ -17,75 +17,23 @@ from keras import ops
 from keras_lr import _checks as check
 from keras_lr.callbacks._optim import unwrap
 from keras_lr.plotting import new_axes
+from keras_lr.schedules.basic import Constant
 from keras_lr.schedules.one_cycle import OneCycle
 from keras_lr.schedules.warmup import Warmup
 
-METHODS = ("valley", "steepest", "minimum")
-
-
-# --- Pure helpers: smoothing, divergence, suggestions ------------------------------------------
-
-def smooth(losses, beta=0.98):
-    """Bias-corrected exponential moving average of `losses` (Adam's correction).
-
-    >>> keras_lr.finder.smooth([1.0, 2.0, 3.0], beta=0.5).round(4).tolist()
-    [1.0, 1.6667, 2.4286]
-    """
-    out, avg = [], 0.0
-    for i, loss in enumerate(losses):
-        avg = beta * avg + (1 - beta) * loss
-        out.append(avg / (1 - beta ** (i + 1)))
-    return np.array(out, dtype="float64")
-
-
-def diverged(smoothed, best, stop_factor):
-    """Whether `smoothed` has left `best` by `stop_factor`.
-
-    For a positive best this is `smoothed > stop_factor * best` (fastai's
-    rule); in general `smoothed - best > (stop_factor - 1) * |best|`, which
-    also works for negative losses.
-    """
-    return smoothed - best > (stop_factor - 1.0) * max(abs(best), 1e-12)
-
-
-def suggest_minimum(lrs, smoothed):
-    """The rate of the lowest smoothed loss, divided by 10."""
-    return float(lrs[int(np.argmin(smoothed))] / 10.0)
-
-
-def suggest_steepest(lrs, smoothed):
-    """The rate where the smoothed loss falls fastest against log(rate).
-
-    Searched from a tenth of the way in (the moving average is still
-    settling before that) up to the lowest loss.
-    """
-    end = int(np.argmin(smoothed))
-    begin = min(len(smoothed) // 10, max(end - 2, 0))
-    if end - begin < 2:
-        return float(lrs[end])
-    slope = np.gradient(smoothed[begin: end + 1], np.log(lrs[begin: end + 1]))
-    return float(lrs[begin + int(np.argmin(slope))])
-
-
-def suggest_valley(lrs, smoothed):
-    """The middle of the longest falling stretch of the smoothed loss.
-
-    The stretch is the longest strictly decreasing subsequence of the
-    smoothed losses; the suggestion is the rate halfway between its first
-    and last points (fastai's "valley").
-    """
-    n = len(smoothed)
-    length = [1] * n  # longest decreasing run ending at i
-    first = list(range(n))  # where that run starts
-    for i in range(n):
-        for j in range(i):
-            if smoothed[j] > smoothed[i] and length[j] + 1 > length[i]:
-                length[i], first[i] = length[j] + 1, first[j]
-    end = int(np.argmax(length))
-    return float(lrs[(first[end] + end) // 2])
-
-
-SUGGESTERS = {"valley": suggest_valley, "steepest": suggest_steepest, "minimum": suggest_minimum}
+# The pure helpers live in keras_lr.suggest; they stay importable from here.
+from keras_lr.suggest import (  # noqa: E402, F401
+    METHODS,
+    SUGGESTERS,
+    diverged,
+    smooth,
+    suggest_all,
+    suggest_balanced,
+    suggest_longest_fall,
+    suggest_minimum,
+    suggest_steepest,
+    suggest_valley,
+)
 
 
 # --- The result ----------------------------------------------------------------------------------
@@ -221,6 +169,7 @@ def find_lr(
     beta: float = 0.98,
     stop_factor: float = 4.0,
     method: str = "valley",
+    refine: bool = False,
 ) -> LRFinderResult:
     """Run the learning rate range test on a compiled model.
 
@@ -286,7 +235,9 @@ def find_lr(
     stop_factor = check.number("stop_factor", stop_factor)
     if stop_factor <= 1.0:
         check.fail("stop_factor", "> 1", stop_factor)
-    check.one_of("method", method, METHODS)
+    check.one_of("method", method, METHODS + ("refined",))
+    if method == "refined" and not refine:
+        check.fail("method", "one of the curve rules unless refine=True", method)
     if batch_size is not None:
         batch_size = check.integer("batch_size", batch_size, 1)
     if getattr(model, "optimizer", None) is None:
@@ -344,8 +295,40 @@ def find_lr(
     lrs = lrs[: len(losses)]
     finite = len(losses) - (not np.isfinite(losses[-1]))  # only the last can be NaN/Inf
     smoothed = smooth(losses[:finite], beta)
-    suggestions = {name: fn(lrs[:finite], smoothed) if finite else float(lrs[0])
-                   for name, fn in SUGGESTERS.items()}
+    suggestions = suggest_all(lrs[:finite], smoothed, num_steps)
     smoothed = np.concatenate([smoothed, np.full(len(losses) - finite, np.nan)])
+    if refine:
+        rates = sorted(set(suggestions.values()))
+        suggestions["refined"] = _refine(model, _batches(x, y, sample_weight, batch_size),
+                                         rates, max(2, num_steps // 2))
     return LRFinderResult(lrs=lrs, losses=losses, smoothed=smoothed, suggestions=suggestions,
                           method=method, stopped_early=stopped)
+
+
+def _refine(model, batches, rates, num_steps):
+    """The rate of `rates` whose constant-rate run of `num_steps` updates (fresh optimizer
+    copy, same starting weights, same batches) ends with the lowest mean loss over its last
+    quarter; everything restored afterwards, as after the sweep."""
+    data = [batch for batch, _ in zip(batches, range(num_steps))]
+    if not data:
+        raise ValueError("find_lr(refine=True) needs an input it can read again (arrays, a "
+                         "Dataset, a PyDataset); the generator ran out in the sweep.")
+    tail = max(1, len(data) // 4)
+    snapshot = _Snapshot(model)
+    original = model.optimizer
+    scores = []
+    try:
+        for rate in rates:
+            model.optimizer = _sweep_optimizer(original, Constant(rate))
+            model.optimizer.build(model.trainable_variables)
+            model.make_train_function(force=True)
+            losses = [float(model.train_on_batch(*batch, return_dict=True)["loss"])
+                      for batch in data]
+            snapshot.restore()
+            ends = losses[-tail:]
+            scores.append(sum(ends) / tail if all(map(math.isfinite, losses)) else math.inf)
+    finally:
+        model.optimizer = original
+        model.make_train_function(force=True)
+        snapshot.restore()
+    return float(rates[int(np.argmin(scores))])
