@@ -6,8 +6,8 @@ each rule to the part of the curve it is meant for, as `find_lr` does.
 
 >>> lrs = np.logspace(-4, 0, 9)
 >>> losses = np.array([2.0, 2.0, 1.9, 1.5, 1.0, 0.6, 0.5, 0.9, 3.0])
->>> suggest_minimum(lrs, losses) == lrs[6] / 10
-True
+>>> round(suggest_minimum(lrs, losses), 6)  # the lowest loss is at 0.1
+0.01
 """
 
 import numpy as np
@@ -124,6 +124,18 @@ def fastai_window(lrs, smoothed, num_steps):
     bad = np.flatnonzero(~np.isfinite(smoothed))
     stop = int(bad[0]) if len(bad) else len(smoothed)
     return lrs[:stop], smoothed[:stop]
+
+
+def candidates(suggestions):
+    """The rates `find_lr(refine=True)` tries: the `valley`, `steepest`, `minimum` and
+    `balanced` suggestions and the lowest-loss rate / 3 (`minimum` x 10/3), distinct, sorted.
+
+    >>> candidates({"valley": 0.01, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.03,
+    ...             "balanced": 0.01})
+    [0.01, 0.03, 0.1]
+    """
+    rates = [suggestions[k] for k in ("valley", "steepest", "minimum", "balanced")]
+    return sorted({*rates, round(suggestions["minimum"] * 10 / 3, 12)})
 
 
 def suggest_all(lrs, smoothed, num_steps):

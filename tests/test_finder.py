@@ -153,6 +153,7 @@ def test_a_generator_that_runs_out_stops_the_sweep_with_a_warning():
     with pytest.warns(UserWarning, match="ran out after 4 batches"):
         result = keras_lr.find_lr(model, batches, num_steps=10, end_lr=1e-2)
     assert len(result.losses) == 4 and result.stopped_early
+    assert result.method == "balanced"  # nothing left to refine on
     assert_same(before, state(model))
     with pytest.raises(ValueError, match="no batch"):
         keras_lr.find_lr(model, iter([]), num_steps=10)
@@ -247,6 +248,32 @@ def test_recorded_sweeps_show_the_two_valleys_differ():
     sweep = SWEEPS["digits/mlp/sgd/b32/e10"]
     found = suggest.suggest_all(sweep["lrs"], sweep["smoothed"], sweep["num_steps"])
     assert found["valley"] > 5 * found["longest_fall"]
+
+
+def test_refine_picks_the_rate_that_trains_best_and_restores_everything():
+    """Linear least squares with SGD (curvature about 2): 1e-5 barely moves in 20 updates,
+    0.1 converges, 50 diverges (inf, never picked)."""
+    x, y = regression_data()
+    model = model_with_state(keras.optimizers.SGD(0.01))
+    before = state(model)
+    batches = finder._batches(x, y, None, 32)
+    assert finder._refine(model, batches, [1e-5, 0.1, 50.0], 20) == 0.1
+    assert_same(before, state(model))
+
+
+def test_default_suggestion_is_refined_among_the_candidates():
+    x, y = regression_data()
+    model = model_with_state(keras.optimizers.Adam(1e-3))
+    before = state(model)
+    result = keras_lr.find_lr(model, x, y, num_steps=30)
+    assert result.method == "refined" and result.suggestion == result.suggestions["refined"]
+    assert result.suggestion in suggest.candidates(result.suggestions)
+    assert_same(before, state(model))
+    plain = keras_lr.find_lr(model, x, y, num_steps=30, refine=False)
+    assert plain.method == "balanced" and "refined" not in plain.suggestions
+    np.testing.assert_array_equal(plain.losses, result.losses)  # the same sweep
+    with pytest.raises(ValueError, match="Argument `method` must be a curve rule"):
+        keras_lr.find_lr(model, x, y, num_steps=30, refine=False, method="refined")
 
 
 def test_result_converts_plots_and_makes_a_one_cycle():
