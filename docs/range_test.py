@@ -35,7 +35,8 @@ def main():
         at = int(np.argmin(np.abs(np.log(result.lrs) - np.log(lr))))
         ax.plot([lr], [result.smoothed[at]], "x", color=f"C{i + 2}", label=f"{rule}: {lr:.2e}")
     ax.legend(fontsize="small")
-    ax.set_ylim(top=min(ax.get_ylim()[1], 2 * float(np.nanmax(result.smoothed[:10]))))
+    finite = result.smoothed[np.isfinite(result.smoothed)]
+    ax.set_ylim(0.8 * float(finite.min()), 1.5 * float(finite[:10].max()))
     ax.set_title("Range test: digits MLP, SGD (momentum 0.9), batch 64, find_lr defaults",
                  fontsize=9)
     fig.tight_layout()
