@@ -111,9 +111,8 @@ def compare(args):
     import numpy as np
 
     data = _compare_data(args)
-    x_tr, y_tr = data["x"], data["y"]
     batch = 64
-    steps = -(-len(x_tr) // batch)
+    steps = -(-len(data["x"]) // batch)
     peaks = _tuned_peaks(data, optimizers, args) if args.tune else {
         o: args.lr or PEAKS[o] for o in optimizers}
     seeds = [args.seed + i for i in range(args.seeds)]
@@ -276,11 +275,13 @@ def _choose(given, known, what):
 
 
 def _markdown(rows, args):
+    import numpy as np
+
     seeds = args.seeds > 1
 
     def cell(row, key, fmt):
         value = row[key]
-        if value == "" or value != value:
+        if value == "" or np.isnan(value):
             return "-"
         text = format(value, fmt)
         return f"{text} ± {format(row[key + '_std'], fmt)}" if seeds else text

@@ -20,9 +20,7 @@ from keras_lr.plotting import new_axes
 from keras_lr.schedules.basic import Constant
 from keras_lr.schedules.one_cycle import OneCycle
 from keras_lr.schedules.warmup import Warmup
-
-# The pure helpers live in keras_lr.suggest; they stay importable from here.
-from keras_lr.suggest import (  # noqa: E402, F401
+from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from here too
     METHODS,
     SUGGESTERS,
     candidates,
@@ -35,7 +33,6 @@ from keras_lr.suggest import (  # noqa: E402, F401
     suggest_steepest,
     suggest_valley,
 )
-
 
 # --- The result ----------------------------------------------------------------------------------
 
@@ -206,7 +203,7 @@ def find_lr(
       `minimum`, `balanced` and the lowest-loss rate / 3, the one whose short
       constant-rate run (`num_steps // 2` updates from the same starting
       weights and batches, a fresh optimizer copy) ends with the lowest loss;
-      it costs about 2.5x the sweep's updates, and the model is restored
+      it costs about 2.75x the sweep's updates, and the model is restored
       exactly afterwards, as after the sweep.
 
     Args:

@@ -128,6 +128,6 @@ def fastai_window(lrs, losses, num_it):
     # fastai's Learner.lr_find: recorder.lrs[num_it//10:-5], cut at the first NaN loss.
     lrs, losses = list(lrs)[num_it // 10: -5], list(losses)[num_it // 10: -5]
     for i, loss in enumerate(losses):
-        if loss != loss:
+        if math.isnan(loss):
             return lrs[:i], losses[:i]
     return lrs, losses
