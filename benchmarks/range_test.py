@@ -1,20 +1,29 @@
-"""The LR range test: its cost against plain training, and the quality of its suggestion.
+"""The LR range test: its cost against plain training, and the quality of its suggestions.
 
 Cost: a sweep of N updates against `fit` of N updates on the same data and
 model (both on fresh, compiled models, so both include one trace), interleaved
 over repeats; medians and the ratio.
 
-Quality: on four small real tasks bundled with scikit-learn (no download) a
-fixed model is trained for a fixed budget at a constant rate: at the default
-suggestion of `find_lr` (valley), and at each rate of a log-spaced grid. The
-validation loss reported is the lowest over the budget's epochs. Target: the
-suggestion's loss within 1.5x (+0.01) of the grid's best on every task.
+Quality, on a suite of small tasks (scikit-learn's bundled data sets and seeded
+synthetic data; no download): classification and regression, SGD with momentum,
+Adam, AdamW, RMSprop and Nadam, MLPs and a small CNN, batch sizes 16 to 256,
+budgets of 5 to 30 epochs. Each task's model is trained for its budget at a
+constant rate from fixed starting weights; the score is the lowest validation
+loss over the budget's epochs. The reference is the best of a 10-point log grid
+of rates (1e-4 .. 1), computed once and stored in `range_test_grid.json`
+(`--make-grid` recomputes it). Each rule's suggestion comes from `find_lr` with
+its DEFAULT arguments (start_lr=1e-7, end_lr=10, num_steps=100, refine=True) at
+the task's batch size, on the same starting weights; a hit is a loss within
+1.5x + 0.01 of the grid's best.
 
-    python benchmarks/range_test.py [--quick]
+    python benchmarks/range_test.py [--quick] [--make-grid]
 """
 
 import argparse
+import dataclasses
+import json
 import os
+import pathlib
 import statistics
 import time
 
@@ -28,78 +37,163 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import keras_lr  # noqa: E402
 
+GRID_FILE = pathlib.Path(__file__).with_name("range_test_grid.json")
+GRID = [float(r) for r in np.logspace(-4, 0, 10)]
+OPTIMIZERS = {"sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
+              "adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+              "rmsprop": keras.optimizers.RMSprop, "nadam": keras.optimizers.Nadam}
 
-def task(name):
-    """(x_train, y_train, x_val, y_val, outputs, loss) for a bundled data set."""
-    loader = {"digits": datasets.load_digits, "breast_cancer": datasets.load_breast_cancer,
-              "wine": datasets.load_wine, "diabetes (regression)": datasets.load_diabetes}[name]
-    x, y = loader(return_X_y=True)
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    data: str
+    model: str  # "mlp", "mlp2" (two hidden layers) or "cnn"
+    optimizer: str
+    batch: int
+    epochs: int
+
+    @property
+    def name(self):
+        return f"{self.data}/{self.model}/{self.optimizer}/b{self.batch}/e{self.epochs}"
+
+
+SUITE = [
+    Task("digits", "mlp", "sgd", 32, 10),
+    Task("digits", "cnn", "adam", 64, 8),
+    Task("digits", "mlp2", "adamw", 256, 15),
+    Task("digits", "cnn", "sgd", 32, 5),
+    Task("breast_cancer", "mlp", "adam", 16, 10),
+    Task("breast_cancer", "mlp", "sgd", 64, 20),
+    Task("wine", "mlp", "rmsprop", 32, 3),
+    Task("iris", "mlp", "nadam", 16, 20),
+    Task("diabetes", "mlp", "sgd", 32, 20),
+    Task("diabetes", "mlp2", "adam", 64, 30),
+    Task("synthetic_reg", "mlp", "adamw", 128, 10),
+    Task("synthetic_clf", "mlp2", "rmsprop", 128, 8),
+]
+QUICK = [Task("iris", "mlp", "nadam", 16, 20)]
+
+
+def load(name):
+    """(x_train, y_train, x_val, y_val, outputs, loss); regression targets standardized."""
+    if name == "synthetic_reg":
+        x, y = datasets.make_friedman1(2000, n_features=10, noise=1.0, random_state=0)
+    elif name == "synthetic_clf":
+        x, y = datasets.make_classification(3000, 20, n_informative=8, n_classes=4,
+                                            random_state=0)
+    else:
+        x, y = getattr(datasets, f"load_{name}")(return_X_y=True)
     x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=0.25, random_state=0)
-    scaler = StandardScaler().fit(x_tr)
-    x_tr, x_va = scaler.transform(x_tr).astype("float32"), scaler.transform(x_va).astype("float32")
-    if name.startswith("diabetes"):
+    if name == "digits":  # pixels 0..16: scale, keep the 8x8 structure for the CNN
+        x_tr, x_va = x_tr / 16.0, x_va / 16.0
+    else:
+        scaler = StandardScaler().fit(x_tr)
+        x_tr, x_va = scaler.transform(x_tr), scaler.transform(x_va)
+    x_tr, x_va = x_tr.astype("float32"), x_va.astype("float32")
+    if name in ("diabetes", "synthetic_reg"):
         mean, std = y_tr.mean(), y_tr.std()
         return (x_tr, ((y_tr - mean) / std).astype("float32"), x_va,
                 ((y_va - mean) / std).astype("float32"), 1, "mse")
     return x_tr, y_tr, x_va, y_va, int(y.max()) + 1, "sparse_categorical_crossentropy"
 
 
-def model_for(inputs, outputs, loss, learning_rate, seed=0):
+def build(task, inputs, outputs, loss, learning_rate, seed=0):
+    """The task's model, compiled, with the same starting weights for every `learning_rate`."""
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((inputs,)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(outputs, activation=None if outputs == 1 else "softmax"),
-    ])
-    model.compile(keras.optimizers.SGD(learning_rate, momentum=0.9), loss=loss)
+    head = keras.layers.Dense(outputs, activation=None if outputs == 1 else "softmax")
+    if task.model == "cnn":
+        layers = [keras.Input((inputs,)), keras.layers.Reshape((8, 8, 1)),
+                  keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.MaxPooling2D(),
+                  keras.layers.Flatten(), keras.layers.Dense(32, activation="relu"), head]
+    else:
+        hidden = [64] if task.model == "mlp" else [64, 32]
+        layers = [keras.Input((inputs,)),
+                  *[keras.layers.Dense(h, activation="relu") for h in hidden], head]
+    model = keras.Sequential(layers)
+    model.compile(OPTIMIZERS[task.optimizer](learning_rate), loss=loss)
     return model
 
 
-def best_val_loss(data, learning_rate, epochs):
+def val_loss(task, data, learning_rate):
+    """The lowest validation loss over the task's budget at a constant rate."""
     x_tr, y_tr, x_va, y_va, outputs, loss = data
-    model = model_for(x_tr.shape[1], outputs, loss, learning_rate)
-    history = model.fit(x_tr, y_tr, batch_size=32, epochs=epochs, verbose=0,
+    model = build(task, x_tr.shape[1], outputs, loss, learning_rate)
+    history = model.fit(x_tr, y_tr, batch_size=task.batch, epochs=task.epochs, verbose=0,
                         validation_data=(x_va, y_va))
     losses = np.array(history.history["val_loss"])
     return float(np.nanmin(losses)) if np.isfinite(losses).any() else float("inf")
 
 
-def quality(names, epochs, grid):
-    print(f"\nQuality: SGD(momentum 0.9), batch 32, {epochs} epochs, lowest validation loss; "
-          f"grid {grid[0]:g} .. {grid[-1]:g} ({len(grid)} rates, log-spaced); "
-          "find_lr(start_lr=1e-5, end_lr=10, num_steps=100)")
-    print("| task | valley (default): rate, val loss | steepest | minimum | grid's best "
-          "| default within 1.5x + 0.01 |")
-    print("|---|---:|---:|---:|---:|---|")
-    for name in names:
-        data = task(name)
+def make_grid(tasks):
+    """Each task's validation loss at every rate of the grid; written to GRID_FILE."""
+    grid = json.loads(GRID_FILE.read_text())["tasks"] if GRID_FILE.exists() else {}
+    for task in tasks:
+        data = load(task.data)
+        losses = [val_loss(task, data, lr) for lr in GRID]
+        best = int(np.argmin(losses))
+        grid[task.name] = {"rates": GRID, "losses": losses, "best_rate": GRID[best],
+                           "best_loss": losses[best]}
+        print(f"{task.name}: best rate {GRID[best]:.3g}, loss {losses[best]:.4f}", flush=True)
+    GRID_FILE.write_text(json.dumps(
+        {"about": "python benchmarks/range_test.py --make-grid: lowest validation loss "
+                  "over each task's budget at each rate", "keras": keras.__version__,
+         "tasks": grid}, indent=1) + "\n")
+    print(f"Wrote {GRID_FILE}")
+
+
+def quality(tasks):
+    grid = json.loads(GRID_FILE.read_text())["tasks"]
+    rules = [*keras_lr.suggest.METHODS, "refined"]
+    extra = []  # refinement's updates relative to the sweep's
+    hits = {r: 0 for r in rules}
+    low = {r: 0 for r in rules}  # suggestions more than 10x below the grid's best rate
+    print("\nQuality: find_lr defaults (start_lr=1e-7, end_lr=10, num_steps=100); "
+          "each cell: suggested rate, lowest validation loss (* = hit: within 1.5x + 0.01 "
+          "of the grid's best)")
+    print("| task | grid's best | " + " | ".join(rules) + " |")
+    print("|---|---:|" + "---:|" * len(rules))
+    for task in tasks:
+        ref = grid[task.name]
+        data = load(task.data)
         x_tr, y_tr, _, _, outputs, loss = data
-        model = model_for(x_tr.shape[1], outputs, loss, 0.01)
-        result = keras_lr.find_lr(model, x_tr, y_tr, batch_size=32, num_steps=100,
-                                  start_lr=1e-5, end_lr=10.0)
-        found = {m: (lr, best_val_loss(data, lr, epochs)) for m, lr in result.suggestions.items()}
-        scores = {lr: best_val_loss(data, lr, epochs) for lr in grid}
-        best_lr = min(scores, key=scores.get)
-        ok = found[result.method][1] <= 1.5 * scores[best_lr] + 0.01
-        cells = [f"{lr:.3g}, {v:.4f}" for lr, v in
-                 (found["valley"], found["steepest"], found["minimum"], (best_lr, scores[best_lr]))]
-        print(f"| {name} | {' | '.join(cells)} | {'yes' if ok else 'NO'} |")
+        model = build(task, x_tr.shape[1], outputs, loss, 0.01)
+        result = keras_lr.find_lr(model, x_tr, y_tr, batch_size=task.batch)  # the defaults
+        tried = len(keras_lr.suggest.candidates(result.suggestions))
+        extra.append(tried * (100 // 2) / len(result.lrs))
+        cells, scores = [], {}
+        for rule in rules:
+            lr = result.suggestions[rule]
+            if lr not in scores:
+                scores[lr] = val_loss(task, data, lr)
+            hit = scores[lr] <= 1.5 * ref["best_loss"] + 0.01
+            hits[rule] += hit
+            low[rule] += lr < ref["best_rate"] / 10
+            cells.append(f"{lr:.2g}, {scores[lr]:.3f}{'*' if hit else ''}")
+        print(f"| {task.name} | {ref['best_rate']:.2g}, {ref['best_loss']:.3f} | "
+              + " | ".join(cells) + " |", flush=True)
+    n = len(tasks)
+    print("| **hit rate** | | " + " | ".join(f"**{hits[r]}/{n} = {hits[r] / n:.0%}**"
+                                            for r in rules) + " |")
+    print("| > 10x below the best rate | | " + " | ".join(str(low[r]) for r in rules) + " |")
+    print(f"\nrefined (the default): each candidate trained for 50 updates; its updates "
+          f"relative to the sweep's: median {statistics.median(extra):.2f}x, "
+          f"max {max(extra):.2f}x")
 
 
 def cost(repeats, steps):
-    data = task("digits")
-    x_tr, y_tr, _, _, outputs, loss = data
+    task = SUITE[0]
+    x_tr, y_tr, _, _, outputs, loss = load(task.data)
     batches = len(x_tr) // 32 + (len(x_tr) % 32 > 0)
     epochs = max(1, steps // batches)
     updates = epochs * batches
     sweep_s, fit_s = [], []
     for _ in range(repeats):
-        model = model_for(x_tr.shape[1], outputs, loss, 0.01)
+        model = build(task, x_tr.shape[1], outputs, loss, 0.01)
         start = time.perf_counter()
         keras_lr.find_lr(model, x_tr, y_tr, batch_size=32, num_steps=updates, start_lr=1e-6,
-                         end_lr=1e-3, stop_factor=1e9)
+                         end_lr=1e-3, stop_factor=1e9, refine=False)  # the sweep alone
         sweep_s.append(time.perf_counter() - start)
-        model = model_for(x_tr.shape[1], outputs, loss, 0.01)
+        model = build(task, x_tr.shape[1], outputs, loss, 0.01)
         start = time.perf_counter()
         model.fit(x_tr, y_tr, batch_size=32, epochs=epochs, verbose=0, shuffle=False)
         fit_s.append(time.perf_counter() - start)
@@ -115,16 +209,19 @@ def cost(repeats, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one task, a short budget")
+    parser.add_argument("--quick", action="store_true", help="one task, one cost repeat")
+    parser.add_argument("--make-grid", action="store_true",
+                        help=f"recompute the grid's losses into {GRID_FILE.name}")
+    parser.add_argument("--skip-cost", action="store_true", help="the quality table only")
     args = parser.parse_args()
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPUs")
-    if args.quick:
-        cost(repeats=1, steps=50)
-        quality(["wine"], epochs=3, grid=list(np.logspace(-3, 0, 8)))
-    else:
-        cost(repeats=5, steps=500)
-        quality(["digits", "breast_cancer", "wine", "diabetes (regression)"], epochs=20,
-                grid=list(np.logspace(-4, 0.5, 10)))
+    tasks = QUICK if args.quick else SUITE
+    if args.make_grid:
+        make_grid(tasks)
+        return
+    if not args.skip_cost:
+        cost(repeats=1, steps=50) if args.quick else cost(repeats=5, steps=500)
+    quality(tasks)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The `keras-lr` command: compare schedules on real data, run the range test, plot.
 
     keras-lr compare [--quick] [--schedules ...] [--optimizers ...] [--epochs N]
-                     [--seed N] [--output DIR]
+                     [--seed N] [--seeds N] [--lr LR | --tune] [--data D.npz [--model M.keras]]
+                     [--output DIR]
     keras-lr find [--model M.keras --data D.npz] [--output PNG]
     keras-lr plot NAME key=value ... | --config FILE.json  [--steps N] [--output PNG]
 
@@ -43,14 +44,14 @@ def load_digits(seed):
     return train_test_split(x, y, test_size=0.25, random_state=seed, stratify=y)
 
 
-def small_model(inputs, classes):
+def small_model(inputs, classes, activation="softmax"):
     import keras
 
     return keras.Sequential([
         keras.Input((inputs,)),
         keras.layers.Dense(128, activation="relu"),
         keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(classes, activation="softmax"),
+        keras.layers.Dense(classes, activation=activation),
     ])
 
 
@@ -102,45 +103,167 @@ def compare(args):
     optimizers = _choose(args.optimizers, OPTIMIZERS, "optimizer")
     if args.epochs < 1:
         raise UserError(f"--epochs must be >= 1, got {args.epochs}")
+    _check_compare_flags(args)
     out = pathlib.Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
 
     import keras
     import numpy as np
 
-    x_tr, x_va, y_tr, y_va = load_digits(args.seed)
+    data = _compare_data(args)
     batch = 64
-    steps = -(-len(x_tr) // batch)
+    steps = -(-len(data["x"]) // batch)
+    peaks = _tuned_peaks(data, optimizers, args) if args.tune else {
+        o: args.lr or PEAKS[o] for o in optimizers}
+    seeds = [args.seed + i for i in range(args.seeds)]
     runs = [(s, o) for s in schedules for o in optimizers]
-    bar = keras.utils.Progbar(len(runs), unit_name="run")
+    bar = keras.utils.Progbar(len(runs) * len(seeds), unit_name="run")
     rows, curves = [], {}
-    for i, (schedule, optimizer) in enumerate(runs):
-        keras.utils.set_random_seed(args.seed)
-        lr, callbacks = make_schedule(schedule, PEAKS[optimizer], steps, args.epochs)
-        model = small_model(x_tr.shape[1], 10)
-        model.compile(make_optimizer(optimizer, lr), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        start = time.perf_counter()
-        history = model.fit(x_tr, y_tr, batch_size=batch, epochs=args.epochs, verbose=0,
-                            validation_data=(x_va, y_va), callbacks=callbacks).history
-        seconds = time.perf_counter() - start
-        loss, acc = np.array(history["val_loss"]), np.array(history["val_accuracy"])
-        reached = np.nonzero(acc >= args.target)[0]
-        rows.append({
-            "schedule": schedule, "optimizer": optimizer,
-            "final_val_loss": float(loss[-1]), "best_val_loss": float(np.nanmin(loss)),
-            "final_val_accuracy": float(acc[-1]), "best_val_accuracy": float(acc.max()),
-            "epochs_to_target": int(reached[0]) + 1 if len(reached) else "",
-            "seconds": round(seconds, 2),
-        })
-        curves[(schedule, optimizer)] = loss
-        bar.update(i + 1, values=[("best val acc", float(acc.max()))])
+    for schedule, optimizer in runs:
+        results = []
+        for seed in seeds:
+            results.append(_compare_run(data, schedule, optimizer, peaks[optimizer], seed,
+                                        steps, batch, args))
+            bar.add(1, values=[("best val loss", results[-1]["best_val_loss"])])
+        rows.append(_summarize(results, schedule, optimizer, peaks[optimizer]))
+        curves[(schedule, optimizer)] = np.mean([r.pop("curve") for r in results], axis=0)
     rows.sort(key=lambda r: r["best_val_loss"])
     _write_tables(rows, out, args)
     _plot_compare(curves, schedules, optimizers, steps, args.epochs, out)
     print(_markdown(rows, args))
     print(f"\nWrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'lr_curves.png'}, "
           f"{out / 'val_loss.png'}")
+
+
+def _check_compare_flags(args):
+    if args.seeds < 1:
+        raise UserError(f"--seeds must be >= 1, got {args.seeds}")
+    if args.lr is not None and not args.lr > 0:
+        raise UserError(f"--lr must be > 0, got {args.lr}")
+    if args.lr is not None and args.tune:
+        raise UserError("give --lr (a fixed peak rate) or --tune (the range test's), not both")
+    if args.model and not args.data:
+        raise UserError("--model needs --data (a .npz file with arrays x and y)")
+
+
+def _compare_data(args):
+    """{"x", "y", "x_val", "y_val", "classes" (None: regression), "about"}."""
+    import numpy as np
+
+    if not args.data:
+        x_tr, x_va, y_tr, y_va = load_digits(args.seed)
+        return {"x": x_tr, "y": y_tr, "x_val": x_va, "y_val": y_va, "classes": 10,
+                "about": "Digits (scikit-learn)"}
+    try:
+        with np.load(_existing(args.data)) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError) as error:
+        raise UserError(f"{args.data}: not a .npz file ({error})") from None
+    if "x" not in arrays or "y" not in arrays:
+        raise UserError(f"{args.data} must hold arrays named 'x' and 'y'")
+    if ("x_val" in arrays) != ("y_val" in arrays):
+        raise UserError(f"{args.data}: give both x_val and y_val, or neither")
+    x, y = arrays["x"], arrays["y"]
+    if len(x) != len(y) or len(x) < 2:
+        raise UserError(f"{args.data}: x and y need the same length >= 2, got {len(x)} and "
+                        f"{len(y)}")
+    if "x_val" in arrays:
+        x_va, y_va = arrays["x_val"], arrays["y_val"]
+    else:  # a seeded 25 % split
+        order = np.random.default_rng(args.seed).permutation(len(x))
+        cut = max(1, len(x) // 4)
+        x_va, y_va, x, y = x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+    integer = np.issubdtype(y.dtype, np.integer)
+    classes = int(max(y.max(), y_va.max())) + 1 if integer else None
+    if not args.model:  # the MLP family reads flat float vectors
+        x, x_va = (a.reshape(len(a), -1).astype("float32") for a in (x, x_va))
+    return {"x": x, "y": y, "x_val": x_va, "y_val": y_va, "classes": classes,
+            "about": pathlib.Path(args.data).name}
+
+
+def _compare_model(data, args):
+    """A fresh model: the user's (weights as saved) or the small MLP family."""
+    import keras
+
+    if args.model:
+        try:
+            return keras.models.load_model(_existing(args.model), compile=False)
+        except (OSError, ValueError) as error:
+            raise UserError(f"{args.model}: cannot load ({str(error).splitlines()[0]})") from None
+    if data["classes"] is None:
+        return small_model(data["x"].shape[1], 1, activation=None)
+    return small_model(data["x"].shape[1], data["classes"])
+
+
+def _compile(model, data, optimizer):
+    classification = data["classes"] is not None
+    model.compile(optimizer, loss="sparse_categorical_crossentropy" if classification else "mse",
+                  metrics=["accuracy"] if classification else None)
+
+
+def _tuned_peaks(data, optimizers, args):
+    """The range test's suggestion per optimizer (find_lr's defaults), printed."""
+    import keras
+
+    import keras_lr
+
+    peaks = {}
+    for name in optimizers:
+        keras.utils.set_random_seed(args.seed)
+        model = _compare_model(data, args)
+        _compile(model, data, make_optimizer(name, 0.01))
+        result = keras_lr.find_lr(model, data["x"], data["y"], batch_size=64)
+        peaks[name] = result.suggestion
+    print(f"Peak rates from the range test ({result.method}): "
+          + ", ".join(f"{name} {lr:.3g}" for name, lr in peaks.items()))
+    return peaks
+
+
+def _compare_run(data, schedule, optimizer, peak, seed, steps, batch, args):
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(seed)
+    lr, callbacks = make_schedule(schedule, peak, steps, args.epochs)
+    model = _compare_model(data, args)
+    _compile(model, data, make_optimizer(optimizer, lr))
+    start = time.perf_counter()
+    try:
+        history = model.fit(data["x"], data["y"], batch_size=batch, epochs=args.epochs,
+                            verbose=0, validation_data=(data["x_val"], data["y_val"]),
+                            callbacks=callbacks).history
+    except ValueError as error:  # the user's model does not fit the user's data
+        raise UserError(f"cannot train on this data: {str(error).splitlines()[0]}") from None
+    loss = np.array(history["val_loss"], dtype="float64")
+    acc = np.array(history.get("val_accuracy", [np.nan] * len(loss)), dtype="float64")
+    reached = np.nonzero(acc >= args.target)[0]
+    return {"final_val_loss": float(loss[-1]), "best_val_loss": float(np.nanmin(loss)),
+            "final_val_accuracy": float(acc[-1]), "best_val_accuracy": float(np.nanmax(acc))
+            if np.isfinite(acc).any() else float("nan"),
+            "epochs_to_target": int(reached[0]) + 1 if len(reached) else None,
+            "seconds": time.perf_counter() - start, "curve": loss}
+
+
+def _summarize(results, schedule, optimizer, peak):
+    """One row: the run's values (one seed), or mean and std over the seeds."""
+    import numpy as np
+
+    row = {"schedule": schedule, "optimizer": optimizer, "peak_lr": float(f"{peak:.4g}")}
+    keys = ("final_val_loss", "best_val_loss", "final_val_accuracy", "best_val_accuracy")
+    reached = [r["epochs_to_target"] for r in results if r["epochs_to_target"] is not None]
+    if len(results) == 1:
+        row.update({k: results[0][k] for k in keys})
+        row["epochs_to_target"] = reached[0] if reached else ""
+        row["seconds"] = round(results[0]["seconds"], 2)
+        return row
+    for k in keys:
+        values = np.array([r[k] for r in results])
+        row[k], row[k + "_std"] = float(np.mean(values)), float(np.std(values))
+    row["epochs_to_target"] = float(np.mean(reached)) if reached else ""
+    row["epochs_to_target_std"] = float(np.std(reached)) if reached else ""
+    row["seeds_reaching_target"] = f"{len(reached)}/{len(results)}"
+    row["seconds"] = round(float(np.mean([r["seconds"] for r in results])), 2)
+    return row
 
 
 def _choose(given, known, what):
@@ -152,14 +275,30 @@ def _choose(given, known, what):
 
 
 def _markdown(rows, args):
-    head = ["rank", "schedule", "optimizer", "final val loss", "best val loss",
-            "final val acc", "best val acc", f"epochs to {args.target:g} acc", "seconds"]
+    import numpy as np
+
+    seeds = args.seeds > 1
+
+    def cell(row, key, fmt):
+        value = row[key]
+        if value == "" or np.isnan(value):
+            return "-"
+        text = format(value, fmt)
+        return f"{text} ± {format(row[key + '_std'], fmt)}" if seeds else text
+
+    target = f"epochs to {args.target:g} acc" + (" (seeds reaching)" if seeds else "")
+    head = ["rank", "schedule", "optimizer", "peak lr", "final val loss", "best val loss",
+            "final val acc", "best val acc", target, "seconds"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for rank, r in enumerate(rows, 1):
+        epochs = cell(r, "epochs_to_target", ".1f" if seeds else "")
+        if seeds:
+            epochs += f" ({r['seeds_reaching_target']})"
         lines.append(
-            f"| {rank} | {r['schedule']} | {r['optimizer']} | {r['final_val_loss']:.4f} | "
-            f"{r['best_val_loss']:.4f} | {r['final_val_accuracy']:.4f} | "
-            f"{r['best_val_accuracy']:.4f} | {r['epochs_to_target'] or '-'} | {r['seconds']} |")
+            f"| {rank} | {r['schedule']} | {r['optimizer']} | {r['peak_lr']:.3g} | "
+            f"{cell(r, 'final_val_loss', '.4f')} | {cell(r, 'best_val_loss', '.4f')} | "
+            f"{cell(r, 'final_val_accuracy', '.4f')} | {cell(r, 'best_val_accuracy', '.4f')} | "
+            f"{epochs} | {r['seconds']} |")
     return "\n".join(lines)
 
 
@@ -168,8 +307,12 @@ def _write_tables(rows, out, args):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    intro = (f"Digits (scikit-learn), MLP 128-64, batch 64, {args.epochs} epochs, seed "
-             f"{args.seed}; ranked by best validation loss.\n\n")
+    model = args.model or "MLP 128-64"
+    rates = "peak rates from the range test" if args.tune else "fixed peak rates"
+    seeds = f"seed {args.seed}" if args.seeds == 1 else (
+        f"seeds {args.seed}..{args.seed + args.seeds - 1} (mean ± std)")
+    intro = (f"{args.data or 'Digits (scikit-learn)'}, {model}, batch 64, {args.epochs} epochs, "
+             f"{rates}, {seeds}; ranked by best validation loss.\n\n")
     (out / "results.md").write_text(intro + _markdown(rows, args) + "\n")
 
 
@@ -347,6 +490,19 @@ def parser():
     p.add_argument("--output", default="keras-lr-compare", help="folder for tables and plots")
     p.add_argument("--quick", action="store_true",
                    help="3 schedules x 2 optimizers x 3 epochs (about 30 s)")
+    p.add_argument("--lr", type=float,
+                      help="one fixed peak rate for every optimizer (default: per optimizer, "
+                      + ", ".join(f"{k} {v:g}" for k, v in PEAKS.items()) + ")")
+    p.add_argument("--tune", action="store_true",
+                      help="run the range test once per optimizer first and use its "
+                      "suggestion as every schedule's peak rate")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="runs per schedule and optimizer, seeds --seed, --seed+1, ...; with "
+                   "N > 1 the table shows mean ± std")
+    p.add_argument("--data", help="a .npz file with arrays x, y (optional x_val, y_val): "
+                   "compare on your data (integer y: classes; float y: regression)")
+    p.add_argument("--model", help="a .keras model to compare with instead of the MLP "
+                   "(needs --data; its saved weights are every run's start)")
     p.set_defaults(run=compare)
 
     p = sub.add_parser("find", help="the LR range test, on digits or your model and data",

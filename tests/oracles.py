@@ -123,3 +123,28 @@ def interpolated(t, points, shape="linear"):
 
 def tabulated(t, values, every):
     return values[min(t // every, len(values) - 1)]
+
+
+def fastai_valley_index(losses):
+    # fastai.callback.schedule.valley, line by line.
+    n = len(losses)
+    max_start, max_end = 0, 0
+    lds = [1] * n
+    for i in range(1, n):
+        for j in range(0, i):
+            if (losses[i] < losses[j]) and (lds[i] < lds[j] + 1):
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    return max_start + int(sections) + int(sections / 2)
+
+
+def fastai_window(lrs, losses, num_it):
+    # fastai's Learner.lr_find: recorder.lrs[num_it//10:-5], cut at the first NaN loss.
+    lrs, losses = list(lrs)[num_it // 10: -5], list(losses)[num_it // 10: -5]
+    for i, loss in enumerate(losses):
+        if math.isnan(loss):
+            return lrs[:i], losses[:i]
+    return lrs, losses

@@ -5,6 +5,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -35,6 +36,62 @@ def test_readme_main_command_quick_writes_tables_and_plots(tmp_path):
     losses = [float(r["best_val_loss"]) for r in rows]
     assert losses == sorted(losses)  # ranked
     assert "| 1 |" in result.stdout
+
+
+def test_compare_tune_prints_and_uses_the_range_tests_rate(tmp_path):
+    result = keras_lr_cmd("compare", "--quick", "--tune", "--output", tmp_path / "out",
+                          cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = next(li for li in result.stdout.splitlines() if li.startswith("Peak rates from"))
+    printed = dict(re.findall(r"(sgd|adam) ([0-9.e-]+)", line))
+    assert set(printed) == {"sgd", "adam"}
+    # the same range test, run here: digits split of seed 0, the MLP, find_lr's defaults
+    import keras
+
+    import keras_lr
+    from keras_lr import cli
+
+    x, _, y, _ = cli.load_digits(0)
+    for name in ("sgd", "adam"):
+        keras.utils.set_random_seed(0)
+        model = cli.small_model(x.shape[1], 10)
+        model.compile(cli.make_optimizer(name, 0.01), loss="sparse_categorical_crossentropy")
+        expected = keras_lr.find_lr(model, x, y, batch_size=64).suggestion
+        assert float(printed[name]) == pytest.approx(expected, rel=1e-2), name
+        rows = [r for r in csv.DictReader(open(tmp_path / "out" / "results.csv"))
+                if r["optimizer"] == name]
+        assert len(rows) == 3
+        assert all(float(r["peak_lr"]) == pytest.approx(expected, rel=1e-3) for r in rows)
+
+
+def test_compare_seeds_on_users_data_and_model(tmp_path):
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int64")
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    result = keras_lr_cmd("compare", "--data", tmp_path / "d.npz", "--seeds", "2",
+                          "--schedules", "constant", "one-cycle", "--optimizers", "adam",
+                          "--epochs", "2", "--lr", "0.01", "--output", tmp_path / "out",
+                          cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv")))
+    assert len(rows) == 2
+    for row in rows:
+        assert float(row["peak_lr"]) == 0.01
+        assert float(row["best_val_loss_std"]) >= 0.0 and row["seeds_reaching_target"]
+    assert " ± " in result.stdout and "(seeds reaching)" in result.stdout
+
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])
+    model.save(tmp_path / "m.keras")
+    result = keras_lr_cmd("compare", "--data", tmp_path / "d.npz", "--model", tmp_path / "m.keras",
+                          "--schedules", "constant", "--optimizers", "sgd", "--epochs", "2",
+                          "--tune", "--output", tmp_path / "out2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Peak rates from the range test" in result.stdout
+    row = next(csv.DictReader(open(tmp_path / "out2" / "results.csv")))
+    assert math.isfinite(float(row["best_val_loss"])) and float(row["best_val_accuracy"]) > 0.5
 
 
 def test_find_on_digits_and_on_a_users_model(tmp_path):
@@ -97,6 +154,11 @@ def test_plot_from_name_and_from_config(tmp_path):
     (["plot", "--config", "missing.json"], "no such file: missing.json"),
     (["find", "--model", "m.keras"], "give both --model and --data"),
     (["compare", "--epochs", "0"], "--epochs must be >= 1"),
+    (["compare", "--seeds", "0"], "--seeds must be >= 1"),
+    (["compare", "--lr", "-1"], "--lr must be > 0"),
+    (["compare", "--lr", "0.1", "--tune"], "not both"),
+    (["compare", "--data", "missing.npz"], "no such file: missing.npz"),
+    (["compare", "--model", "m.keras"], "--model needs --data"),
 ])
 def test_user_errors_are_one_line_without_traceback(args, message, tmp_path):
     result = keras_lr_cmd(*args, cwd=tmp_path)

@@ -1,13 +1,16 @@
 """The LR range test: restores everything, stops on divergence, suggests sensibly."""
 
+import json
 import math
+import pathlib
 
 import keras
 import numpy as np
 import pytest
 
 import keras_lr
-from keras_lr import finder
+from keras_lr import finder, suggest
+from tests import oracles
 
 KS = keras.optimizers.schedules
 
@@ -150,6 +153,7 @@ def test_a_generator_that_runs_out_stops_the_sweep_with_a_warning():
     with pytest.warns(UserWarning, match="ran out after 4 batches"):
         result = keras_lr.find_lr(model, batches, num_steps=10, end_lr=1e-2)
     assert len(result.losses) == 4 and result.stopped_early
+    assert result.method == "balanced"  # nothing left to refine on
     assert_same(before, state(model))
     with pytest.raises(ValueError, match="no batch"):
         keras_lr.find_lr(model, iter([]), num_steps=10)
@@ -202,6 +206,74 @@ def test_suggestion_methods_on_a_known_curve():
     assert finder.suggest_steepest(lrs, curve) == pytest.approx(10**-2.5, rel=0.3)
     valley = finder.suggest_valley(lrs, curve)
     assert lrs[0] < valley < lrs[np.argmin(curve)]
+
+
+SWEEPS = json.loads((pathlib.Path(__file__).parent / "data" / "sweeps.json").read_text())["sweeps"]
+
+
+def test_fastai_valley_index_by_hand():
+    # lds = [1, 2, 2, 3, 4] (5 > 3 > 1 > 0); the longest run ends at max_end = 4 with length 4,
+    # and fastai sets max_start = max_end - lds[max_end] = 0. s = 4/3 -> 0 + int(1.33) +
+    # int(0.67) = 1.
+    losses = [5.0, 3.0, 4.0, 1.0, 0.0]
+    assert oracles.fastai_valley_index(losses) == 1 == suggest.valley_index(losses)
+    # A flat start: the run 1 > 0.9 > 0.8 > 0.7 really starts at index 0, but fastai counts
+    # back from its end: max_start = 8 - 4 = 4, s = 4/3 -> 4 + 1 + 0 = 5.
+    losses = [1.0] * 6 + [0.9, 0.8, 0.7]
+    assert oracles.fastai_valley_index(losses) == 5 == suggest.valley_index(losses)
+    lrs = np.arange(1.0, 10.0)
+    assert suggest.suggest_longest_fall(lrs, losses) == lrs[4]  # (0 + 8) // 2
+
+
+@pytest.mark.parametrize("name", sorted(SWEEPS))
+def test_valley_returns_fastais_number_on_recorded_sweeps(name):
+    """Real sweeps (find_lr defaults; tests/data/sweeps.json): `valley` is fastai's valley
+    on fastai's lr_find window, index for index."""
+    sweep = SWEEPS[name]
+    lrs, smoothed = np.array(sweep["lrs"]), np.array(sweep["smoothed"])
+    w_lrs, w_losses = oracles.fastai_window(lrs, smoothed, sweep["num_steps"])
+    expected = oracles.fastai_valley_index(w_losses)
+    assert suggest.valley_index(np.array(w_losses)) == expected
+    assert suggest.suggest_valley(np.array(w_lrs), np.array(w_losses)) == w_lrs[expected]
+    assert suggest.suggest_all(lrs, smoothed, sweep["num_steps"])["valley"] == w_lrs[expected]
+    # the same arrays as finder.smooth makes them from the raw losses
+    np.testing.assert_allclose(suggest.smooth(sweep["losses"]), smoothed, rtol=1e-12)
+    # fastai's minimum: the rate of the lowest loss / 10, on the same arrays
+    assert suggest.suggest_minimum(lrs, smoothed) == lrs[int(np.argmin(smoothed))] / 10
+
+
+def test_recorded_sweeps_show_the_two_valleys_differ():
+    """keras-lr 0.1's rule (now `longest_fall`) picked a much lower rate than fastai's valley on
+    the digits sweep; the rename keeps the fastai name honest."""
+    sweep = SWEEPS["digits/mlp/sgd/b32/e10"]
+    found = suggest.suggest_all(sweep["lrs"], sweep["smoothed"], sweep["num_steps"])
+    assert found["valley"] > 5 * found["longest_fall"]
+
+
+def test_refine_picks_the_rate_that_trains_best_and_restores_everything():
+    """Linear least squares with SGD (curvature about 2): 1e-5 barely moves in 20 updates,
+    0.1 converges, 50 diverges (inf, never picked)."""
+    x, y = regression_data()
+    model = model_with_state(keras.optimizers.SGD(0.01))
+    before = state(model)
+    batches = finder._batches(x, y, None, 32)
+    assert finder._refine(model, batches, [1e-5, 0.1, 50.0], 20) == 0.1
+    assert_same(before, state(model))
+
+
+def test_default_suggestion_is_refined_among_the_candidates():
+    x, y = regression_data()
+    model = model_with_state(keras.optimizers.Adam(1e-3))
+    before = state(model)
+    result = keras_lr.find_lr(model, x, y, num_steps=30)
+    assert result.method == "refined" and result.suggestion == result.suggestions["refined"]
+    assert result.suggestion in suggest.candidates(result.suggestions)
+    assert_same(before, state(model))
+    plain = keras_lr.find_lr(model, x, y, num_steps=30, refine=False)
+    assert plain.method == "balanced" and "refined" not in plain.suggestions
+    np.testing.assert_array_equal(plain.losses, result.losses)  # the same sweep
+    with pytest.raises(ValueError, match="Argument `method` must be a curve rule"):
+        keras_lr.find_lr(model, x, y, num_steps=30, refine=False, method="refined")
 
 
 def test_result_converts_plots_and_makes_a_one_cycle():

@@ -16,6 +16,21 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_holds_its_full_budget_outputs(path):
+    """Readable on a code host: executed by notebooks/execute.py, every code cell has run,
+    no errors, and at least one plot stored as a PNG."""
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.get("keras_lr", {}).get("budget") == "full"
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and all(cell.execution_count for cell in code)
+    outputs = [o for cell in code for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    pngs = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert pngs
+    assert all(len(o.data["image/png"]) < 300_000 for o in pngs)  # small (base64) images
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_LR_NOTEBOOK_QUICK", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -11,7 +11,7 @@ from keras import ops
 from keras_lr import _checks as check
 from keras_lr import _keras
 from keras_lr.callbacks._optim import make_scalable, optimizers_of, scale_rate
-from keras_lr.finder import diverged
+from keras_lr.suggest import diverged
 
 
 class SpikeGuard(keras.callbacks.Callback):

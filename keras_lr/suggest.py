@@ -1,0 +1,158 @@
+"""Pure helpers of the LR range test: smoothing, divergence, and the suggestion rules.
+
+Every rule takes the sweep's rates and smoothed losses (NumPy arrays of the
+same length, rates increasing) and returns one rate. `suggest_all` applies
+each rule to the part of the curve it is meant for, as `find_lr` does.
+
+>>> lrs = np.logspace(-4, 0, 9)
+>>> losses = np.array([2.0, 2.0, 1.9, 1.5, 1.0, 0.6, 0.5, 0.9, 3.0])
+>>> round(suggest_minimum(lrs, losses), 6)  # the lowest loss is at 0.1
+0.01
+"""
+
+import numpy as np
+
+#: The rule names, in the order of `find_lr`'s `suggestions`.
+METHODS = ("valley", "longest_fall", "steepest", "minimum", "balanced")
+
+
+def smooth(losses, beta=0.98):
+    """Bias-corrected exponential moving average of `losses` (Adam's correction).
+
+    >>> keras_lr.suggest.smooth([1.0, 2.0, 3.0], beta=0.5).round(4).tolist()
+    [1.0, 1.6667, 2.4286]
+    """
+    out, avg = [], 0.0
+    for i, loss in enumerate(losses):
+        avg = beta * avg + (1 - beta) * loss
+        out.append(avg / (1 - beta ** (i + 1)))
+    return np.array(out, dtype="float64")
+
+
+def diverged(smoothed, best, stop_factor):
+    """Whether `smoothed` has left `best` by `stop_factor`.
+
+    For a positive best this is `smoothed > stop_factor * best` (fastai's
+    rule); in general `smoothed - best > (stop_factor - 1) * |best|`, which
+    also works for negative losses.
+    """
+    return smoothed - best > (stop_factor - 1.0) * max(abs(best), 1e-12)
+
+
+def suggest_minimum(lrs, smoothed):
+    """The rate of the lowest smoothed loss, divided by 10 (fastai's `minimum`)."""
+    return float(lrs[int(np.argmin(smoothed))] / 10.0)
+
+
+def suggest_steepest(lrs, smoothed):
+    """The rate where the smoothed loss falls fastest against log(rate).
+
+    Searched from a tenth of the way in (the moving average is still
+    settling before that) up to the lowest loss, with a central difference
+    (`np.gradient`); fastai's `steep` differs (one-sided, whole window).
+    """
+    end = int(np.argmin(smoothed))
+    begin = min(len(smoothed) // 10, max(end - 2, 0))
+    if end - begin < 2:
+        return float(lrs[end])
+    slope = np.gradient(smoothed[begin: end + 1], np.log(lrs[begin: end + 1]))
+    return float(lrs[begin + int(np.argmin(slope))])
+
+
+def valley_index(smoothed):
+    """The index fastai's `valley` picks in `smoothed` (fastai/callback/schedule.py).
+
+    fastai finds where the longest strictly decreasing subsequence ends
+    (`max_end`, the first such end) and its length `lds[max_end]`, counts back
+    `max_start = max_end - lds[max_end]` (not the subsequence's true first
+    point, which can lie far earlier on a flat start), and returns
+    `max_start + int(s) + int(s / 2)` with `s = (max_end - max_start) / 3`.
+    """
+    n = len(smoothed)
+    lds = [1] * n
+    max_start = max_end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if smoothed[i] < smoothed[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:  # inside the j loop, as in fastai
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    return max_start + int(sections) + int(sections / 2)
+
+
+def suggest_valley(lrs, smoothed):
+    """fastai's `valley`: the rate at `valley_index(smoothed)`."""
+    return float(lrs[valley_index(smoothed)])
+
+
+def suggest_longest_fall(lrs, smoothed):
+    """The rate halfway between the first and last points of the longest strictly
+    decreasing subsequence of the smoothed losses (keras-lr 0.1's "valley";
+    it starts the stretch at its true first point, fastai does not)."""
+    n = len(smoothed)
+    length = [1] * n  # longest decreasing run ending at i
+    first = list(range(n))  # where that run starts
+    for i in range(n):
+        for j in range(i):
+            if smoothed[j] > smoothed[i] and length[j] + 1 > length[i]:
+                length[i], first[i] = length[j] + 1, first[j]
+    end = int(np.argmax(length))
+    return float(lrs[(first[end] + end) // 2])
+
+
+def suggest_balanced(lrs, smoothed):
+    """The geometric mean of the `valley` and `minimum` rates."""
+    return float(np.sqrt(suggest_valley(lrs, smoothed) * suggest_minimum(lrs, smoothed)))
+
+
+WINDOWED = ("valley",)  # the rules that see `fastai_window`
+SUGGESTERS = {"valley": suggest_valley, "longest_fall": suggest_longest_fall,
+              "steepest": suggest_steepest, "minimum": suggest_minimum,
+              "balanced": suggest_balanced}
+
+
+def fastai_window(lrs, smoothed, num_steps):
+    """The part of a sweep fastai's `lr_find` suggests from.
+
+    It drops the first `num_steps // 10` points (the moving average is still
+    settling) and the last 5 (the blow-up), and cuts at the first NaN.
+    """
+    lrs, smoothed = np.asarray(lrs), np.asarray(smoothed)
+    lrs, smoothed = lrs[num_steps // 10: -5], smoothed[num_steps // 10: -5]
+    bad = np.flatnonzero(~np.isfinite(smoothed))
+    stop = int(bad[0]) if len(bad) else len(smoothed)
+    return lrs[:stop], smoothed[:stop]
+
+
+def candidates(suggestions):
+    """The rates `find_lr(refine=True)` tries: the `valley`, `steepest`, `minimum` and
+    `balanced` suggestions and the lowest-loss rate / 3 (`minimum` x 10/3), distinct, sorted.
+
+    >>> candidates({"valley": 0.01, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.03,
+    ...             "balanced": 0.01})
+    [0.01, 0.03, 0.1]
+    """
+    rates = [suggestions[k] for k in ("valley", "steepest", "minimum", "balanced")]
+    return sorted({*rates, round(suggestions["minimum"] * 10 / 3, 12)})
+
+
+def suggest_all(lrs, smoothed, num_steps):
+    """`{rule: rate}` for every rule, as `find_lr` reports them.
+
+    `valley` sees fastai's window (`fastai_window`), as in fastai's `lr_find`;
+    the others see every finite point. A sweep too short
+    for the window falls back to every finite point.
+    """
+    lrs, smoothed = np.asarray(lrs, "float64"), np.asarray(smoothed, "float64")
+    finite = np.isfinite(smoothed)
+    stop = int(np.argmin(finite)) if not finite.all() else len(smoothed)
+    full = lrs[:stop], smoothed[:stop]
+    if not stop:
+        return {name: float(lrs[0]) for name in SUGGESTERS}
+    window = fastai_window(lrs, smoothed, num_steps)
+    if len(window[1]) < 2:
+        window = full
+    return {name: fn(*(window if name in WINDOWED else full))
+            for name, fn in SUGGESTERS.items()}
