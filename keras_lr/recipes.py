@@ -1,0 +1,146 @@
+"""Named recipes: a schedule by name, an optimizer by name, Noam's schedule, demo data.
+
+One place for what the command line, the benchmarks and the notebooks build by
+name (as timm's `scheduler_factory`), so each is written once.
+"""
+
+from typing import Literal
+
+import keras
+
+from keras_lr import _checks as check
+from keras_lr.callbacks.cycles import CyclicalScheduler, OneCycleScheduler
+from keras_lr.callbacks.plateau import ReduceLROnPlateau
+from keras_lr.schedules.basic import InverseSqrtDecay, StepDecay
+from keras_lr.schedules.compose import PerEpoch
+from keras_lr.schedules.restarts import CosineWarmRestarts
+from keras_lr.schedules.warmup import Warmup, WarmupStableDecay
+
+__all__ = ["OptimizerName", "ScheduleName", "digits", "noam", "optimizer", "optimizer_names",
+           "schedule", "schedule_names"]
+
+ScheduleName = Literal["constant", "exponential", "step", "polynomial", "plateau", "restarts",
+                       "cyclical", "one-cycle", "wsd"]
+OptimizerName = Literal["sgd", "adam", "adamw", "nadam"]
+_SCHEDULES = ("constant", "exponential", "step", "polynomial", "plateau", "restarts",
+              "cyclical", "one-cycle", "wsd")
+_OPTIMIZERS = ("sgd", "adam", "adamw", "nadam")
+
+
+def schedule_names() -> tuple[str, ...]:
+    """The names `schedule` knows, in the order the command line shows them."""
+    return _SCHEDULES
+
+
+def optimizer_names() -> tuple[str, ...]:
+    """The names `optimizer` knows."""
+    return _OPTIMIZERS
+
+
+def schedule(name: ScheduleName, peak_lr: float, epochs: int, steps_per_epoch: int):
+    """A named schedule at peak rate `peak_lr` over `epochs × steps_per_epoch` updates.
+
+    Returns `(learning_rate, callbacks)`: what goes into the optimizer (a
+    float or a schedule) and into `fit(callbacks=...)`.
+
+    - `"constant"`: `peak_lr` throughout.
+    - `"exponential"`: ×0.85 per epoch (Keras's `ExponentialDecay`).
+    - `"step"`: ×0.3 every third of the run, in epochs.
+    - `"polynomial"`: quadratic decay to `peak_lr / 100` (Keras's `PolynomialDecay`).
+    - `"plateau"`: `peak_lr`, ×0.3 after 2 epochs without a better `val_loss`.
+    - `"restarts"`: cosine with warm restarts, first period a seventh of the run, doubling.
+    - `"cyclical"`: triangular between `peak_lr / 10` and `peak_lr`, three cycles.
+    - `"one-cycle"`: the 1-cycle callback with momentum.
+    - `"wsd"`: warmup 10 %, stable to half the run, linear decay to 0.
+
+    Raises:
+        ValueError: If the name is unknown or a number is out of range.
+
+    Example:
+
+    >>> lr, callbacks = keras_lr.recipes.schedule("step", 0.1, epochs=9, steps_per_epoch=10)
+    >>> keras_lr.schedule_values(lr, [0, 29, 30, 60]).round(4).tolist()
+    [0.1, 0.1, 0.03, 0.009]
+    """
+    check.one_of("name", name, _SCHEDULES)
+    peak = check.positive("peak_lr", peak_lr)
+    epochs = check.integer("epochs", epochs, 1)
+    spe = check.integer("steps_per_epoch", steps_per_epoch, 1)
+    total = spe * epochs
+    if name == "constant":
+        return peak, []
+    if name == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(peak, spe, 0.85), []
+    if name == "step":
+        return PerEpoch(StepDecay(peak, max(1, epochs // 3), 0.3), spe), []
+    if name == "polynomial":
+        return keras.optimizers.schedules.PolynomialDecay(peak, total, peak / 100, power=2.0), []
+    if name == "plateau":
+        return peak, [ReduceLROnPlateau("val_loss", factor=0.3, patience=2)]
+    if name == "restarts":
+        return CosineWarmRestarts(peak, max(1, total // 7), t_mul=2.0), []
+    if name == "cyclical":
+        return peak, [CyclicalScheduler(peak / 10, peak, max(1, total // 6))]
+    if name == "one-cycle":
+        return peak, [OneCycleScheduler(peak)]
+    warm = max(1, total // 10)  # "wsd"
+    return WarmupStableDecay(peak, warm, total // 2, max(1, total - warm - total // 2)), []
+
+
+def optimizer(name: OptimizerName, learning_rate) -> keras.optimizers.Optimizer:
+    """A Keras optimizer by name: `"sgd"` (momentum 0.9), `"adam"`, `"adamw"`, `"nadam"`."""
+    check.one_of("name", name, _OPTIMIZERS)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9)
+    cls = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+           "nadam": keras.optimizers.Nadam}[name]
+    return cls(learning_rate)
+
+
+def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> Warmup:
+    """The Transformer's ("Noam") schedule of Vaswani et al. 2017, as keras-lr schedules.
+
+    `lr(t) = scale · d_model^-0.5 · min((t + 1)^-0.5, (t + 1) · warmup_steps^-1.5)`
+    for update `t` counted from 0: a linear warmup to the peak
+    `scale · (d_model · warmup_steps)^-0.5` at `t = warmup_steps - 1`, then
+    inverse square-root decay. Built as `Warmup(InverseSqrtDecay(...))`, so it
+    saves and reloads with the model.
+
+    Args:
+        d_model: The model width, an integer > 0.
+        warmup_steps: Updates of the warmup, an integer >= 2.
+        scale: A multiplier of the whole schedule, > 0.
+
+    Returns:
+        A `keras_lr.Warmup` schedule.
+
+    Example:
+
+    >>> sched = keras_lr.recipes.noam(512, 4000)
+    >>> keras_lr.schedule_values(sched, [0, 3999, 15999]).round(7).tolist()
+    [2e-07, 0.0006988, 0.0003494]
+    """
+    d_model = check.integer("d_model", d_model, 1)
+    warm = check.integer("warmup_steps", warmup_steps, 2)
+    scale = check.positive("scale", scale)
+    peak = scale * (d_model * warm) ** -0.5
+    return Warmup(InverseSqrtDecay(peak, warm, 1.0), warm - 1, start_factor=1.0 / warm)
+
+
+def digits(seed: int = 0):
+    """scikit-learn's bundled 8×8 handwritten digits (no download), scaled to [0, 1].
+
+    Returns `(x_train, x_val, y_train, y_val)`, a stratified 75/25 split.
+
+    Raises:
+        ImportError: Without scikit-learn (`pip install "keras-lr[cli]"`).
+    """
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError as error:
+        raise ImportError("the digits data needs scikit-learn: "
+                          "pip install 'keras-lr[cli]'") from error
+    x, y = load_digits(return_X_y=True)
+    return train_test_split((x / 16.0).astype("float32"), y, test_size=0.25,
+                            random_state=seed, stratify=y)
