@@ -112,7 +112,7 @@ class Scaled(ScheduleBase):
         super().__init__()
         self.schedule = check.schedule("schedule", schedule)
         self.factor = keras.Variable(
-            check.positive("factor", factor),
+            check.rate("factor", factor),
             dtype="float32",
             trainable=False,
             name="lr_factor",
@@ -131,7 +131,7 @@ class _Clock(ScheduleBase):
 
     def _wrap(self, schedule, every_name, every, name):
         self.schedule = check.schedule("schedule", schedule)
-        setattr(self, every_name, check.integer(every_name, every, 1))
+        setattr(self, every_name, check.steps(every_name, every, 1))
         self._every = getattr(self, every_name)
         self.name = name
 
@@ -219,7 +219,8 @@ class Shifted(ScheduleBase):
 
     Args:
         schedule: A `LearningRateSchedule` or a number.
-        offset: Steps to add to the optimizer's step, an integer.
+        offset: Steps to add to the optimizer's step, an integer in
+            [-(2**31 - 1), 2**31 - 1].
         name: Optional name of the schedule.
 
     Returns:
@@ -241,7 +242,7 @@ class Shifted(ScheduleBase):
     def __init__(self, schedule, offset: int, name: str | None = None):
         super().__init__()
         self.schedule = check.schedule("schedule", schedule)
-        self.offset = check.integer("offset", offset, minimum=-(2**62))
+        self.offset = check.integer("offset", offset, -check.MAX_STEPS, check.MAX_STEPS)
         self.name = name
 
     def __call__(self, step):

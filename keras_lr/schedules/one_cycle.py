@@ -6,7 +6,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import SHAPES, anneal, as_float, as_step
+from keras_lr.schedules._math import SHAPE_ALIASES, SHAPES, anneal, as_float, as_step
 
 
 def phased(step, ends, levels, shape):
@@ -54,7 +54,8 @@ class OneCycle(ScheduleBase):
         pct_start: The fraction of the cycle spent warming up, in (0, 1).
         div_factor: `initial = max_learning_rate / div_factor`, >= 1.
         final_div_factor: `final = initial / final_div_factor`, >= 1.
-        anneal_strategy: `"cosine"` or `"linear"` (PyTorch: `"cos"`/`"linear"`).
+        anneal_strategy: `"cosine"` or `"linear"`; PyTorch's `"cos"` is
+            accepted for `"cosine"`.
         three_phase: Whether to come back to the initial rate before the
             final annealing (`pct_start` must then be < 0.5).
         name: Optional name of the schedule.
@@ -87,13 +88,15 @@ class OneCycle(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.max_learning_rate = check.positive("max_learning_rate", max_learning_rate)
-        self.total_steps = check.integer("total_steps", total_steps, 1)
+        self.max_learning_rate = check.rate("max_learning_rate", max_learning_rate)
+        self.total_steps = check.steps("total_steps", total_steps, 1)
         high = 0.5 if three_phase else 1.0
         self.pct_start = check.in_range("pct_start", pct_start, 0.0, high, (False, False))
         self.div_factor = check.at_least("div_factor", div_factor, 1.0)
         self.final_div_factor = check.at_least("final_div_factor", final_div_factor, 1.0)
-        self.anneal_strategy = check.one_of("anneal_strategy", anneal_strategy, SHAPES)
+        self.anneal_strategy = check.one_of(
+            "anneal_strategy", anneal_strategy, SHAPES, SHAPE_ALIASES
+        )
         if not isinstance(three_phase, bool):
             check.fail("three_phase", "a bool", three_phase, TypeError)
         self.three_phase = three_phase
@@ -124,6 +127,6 @@ class OneCycle(ScheduleBase):
         back to `max_momentum` while it anneals (held there in the third
         phase of `three_phase`).
         """
-        low, high = base_momentum, max_momentum
+        low, high = float(base_momentum), float(max_momentum)
         levels = [high, low, high, high] if self.three_phase else [high, low, high]
         return self._curve(step, levels)
