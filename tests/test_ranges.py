@@ -202,3 +202,19 @@ def test_momentum_accepts_integer_levels():
     cyc = keras_lr.Cyclical(0.1, 1.0, step_size=2)
     np.testing.assert_allclose(np.asarray(cyc.momentum(np.arange(5), 0, 1)),
                                [1, 0.5, 0, 0.5, 1], atol=1e-7)
+
+
+# --- repro 10: LearningRateMonitor's log_dir ------------------------------------------------------
+
+@pytest.mark.parametrize("value,error", [
+    (True, TypeError), (0, TypeError), (["a"], TypeError), (b"logs", TypeError), ("", ValueError)])
+def test_monitor_log_dir_must_be_a_path(value, error, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=names(error, "log_dir")):
+        keras_lr.LearningRateMonitor(log_dir=value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_monitor_log_dir_accepts_a_pathlib_path(tmp_path):
+    monitor = keras_lr.LearningRateMonitor(log_dir=tmp_path / "logs")
+    assert monitor.log_dir == str(tmp_path / "logs")
