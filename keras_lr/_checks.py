@@ -101,6 +101,13 @@ def steps_total(names, values):
         fail(names[-1], f"such that {joined} <= {MAX_STEPS}", values[-1])
 
 
+def boolean(name, value):
+    """A bool (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        fail(name, "a bool", value, TypeError)
+    return value
+
+
 def one_of(name, value, choices, aliases=None):
     """One of the strings in `choices`, or a key of `aliases` (returned as its value)."""
     aliases = aliases or {}

@@ -89,6 +89,7 @@ def test_a_step_the_schedule_cannot_hold_names_the_step(step, error):
     (lambda: keras_lr.Constant(1e-40), "learning_rate"),  # subnormal: flushed to 0 by kernels
     (lambda: keras_lr.Cyclical(0.1, 1e308, 4), "max_learning_rate"),
     (lambda: keras_lr.Scaled(C, factor=1e39), "factor"),
+    (lambda: keras_lr.Scaled(3e38, factor=2.0), "factor"),  # the product would be inf
     (lambda: keras_lr.Warmup(1e39, 5), "schedule"),
     (lambda: keras_lr.OneCycle(1e39, 5), "max_learning_rate"),
     (lambda: keras_lr.InverseSqrtDecay(0.1, 5, decay_rate=1e300), "decay_rate"),

@@ -114,9 +114,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.cooldown = check.integer("cooldown", cooldown)
         self.min_lr = check.at_least("min_lr", min_lr, 0.0)
         self.start_from_epoch = check.integer("start_from_epoch", start_from_epoch)
-        if not isinstance(restore_best_weights, bool):
-            check.fail("restore_best_weights", "a bool", restore_best_weights, TypeError)
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = check.boolean("restore_best_weights", restore_best_weights)
         self.reset()
 
     def reset(self):

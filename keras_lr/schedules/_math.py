@@ -36,7 +36,9 @@ def checked_step(step):
             check.fail("step", "finite and within int64 (|step| < 2**63)", step)
         return step
     if not isinstance(step, (list, tuple, np.ndarray)):
-        return step  # a tensor or a variable
+        if hasattr(step, "dtype") and hasattr(step, "shape"):
+            return step  # a tensor or a variable
+        check.fail("step", "an integer or an array of integers", step, TypeError)
     try:
         array = np.asarray(step)
     except (ValueError, TypeError, OverflowError):

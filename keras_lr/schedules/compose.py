@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
+from keras_lr.schedules.basic import Constant
 from keras_lr.schedules._math import as_step
 
 
@@ -111,6 +112,7 @@ class Scaled(ScheduleBase):
     ):
         super().__init__()
         self.schedule = check.schedule("schedule", schedule)
+        _check_constant_product(self.schedule, factor)
         self.factor = keras.Variable(
             check.rate("factor", factor),
             dtype="float32",
@@ -122,6 +124,15 @@ class Scaled(ScheduleBase):
     def __call__(self, step):
         lr = self.schedule(step)
         return ops.cast(self.factor, lr.dtype) * lr
+
+
+def _check_constant_product(schedule, factor):
+    """With a constant schedule, `factor * rate` must be a float32 rate too."""
+    if isinstance(schedule, Constant) and check.positive("factor", factor) > 1.0:
+        limit = check.RATE_MAX / schedule.learning_rate
+        if factor > limit:
+            check.fail("factor", f"<= {limit:.8g}, so that factor * learning_rate "
+                       f"({schedule.learning_rate}) is a float32", factor)
 
 
 class _Clock(ScheduleBase):

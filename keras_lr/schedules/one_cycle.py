@@ -90,6 +90,7 @@ class OneCycle(ScheduleBase):
         super().__init__()
         self.max_learning_rate = check.rate("max_learning_rate", max_learning_rate)
         self.total_steps = check.steps("total_steps", total_steps, 1)
+        self.three_phase = check.boolean("three_phase", three_phase)
         high = 0.5 if three_phase else 1.0
         self.pct_start = check.in_range("pct_start", pct_start, 0.0, high, (False, False))
         self.div_factor = check.at_least("div_factor", div_factor, 1.0)
@@ -97,9 +98,6 @@ class OneCycle(ScheduleBase):
         self.anneal_strategy = check.one_of(
             "anneal_strategy", anneal_strategy, SHAPES, SHAPE_ALIASES
         )
-        if not isinstance(three_phase, bool):
-            check.fail("three_phase", "a bool", three_phase, TypeError)
-        self.three_phase = three_phase
         self.name = name
 
     def _ends(self):

@@ -92,9 +92,7 @@ class Warmup(ScheduleBase):
         self.warmup_steps = check.steps("warmup_steps", warmup_steps, 1)
         self.start_factor = _start_factor(start_factor)
         self.shape = check.one_of("shape", shape, SHAPES, SHAPE_ALIASES)
-        if not isinstance(shift_schedule, bool):
-            check.fail("shift_schedule", "a bool", shift_schedule, TypeError)
-        self.shift_schedule = shift_schedule
+        self.shift_schedule = check.boolean("shift_schedule", shift_schedule)
         self.name = name
 
     def __call__(self, step):
