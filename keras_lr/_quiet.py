@@ -1,13 +1,14 @@
-"""The `keras-lr` command prints only its own output: TensorFlow's start-up logs are hushed.
+"""The `keras-lr` command prints only its own output: the backend's start-up logs are hushed.
 
 TensorFlow's C++ code logs at import (oneDNN, CUDA, CPU features) through absl,
 which writes before `TF_CPP_MIN_LOG_LEVEL` is read and ignores it, and again
 when its runtime starts (a failed CUDA probe is logged as an error on a
 machine without a GPU). So when the package is imported by the command, and
-only then, the backend is imported and started with the process's stderr (file descriptor 2) pointed at the null device; it
-is restored before anything else runs, so Python errors (an import that
-fails included) and everything later still reach the terminal. Set
-`KERAS_LR_BACKEND_LOGS=1` to see the start-up logs.
+only then, the backend is imported and started with the process's stderr
+(file descriptor 2) pointed at the null device; it is restored before
+anything else runs, so Python errors (an import that fails included) and
+everything later still reach the terminal. Set `KERAS_LR_BACKEND_LOGS=1` to
+see the start-up logs.
 """
 
 import os

@@ -292,7 +292,6 @@ def _effective_schedule(lr, callbacks, steps, epochs):
 
 def find(args):
     import keras
-    import numpy as np
 
     import keras_lr
 
@@ -353,7 +352,8 @@ def _user_model_and_data(model_path, data_path, batch_size):
     except UserError:
         raise
     except OSError as error:
-        raise UserError(f"cannot read {data_path}: {error.strerror or _first_line(error)}") from None
+        reason = error.strerror or _first_line(error)
+        raise UserError(f"cannot read {data_path}: {reason}") from None
     except Exception:  # noqa: BLE001 - a corrupt or foreign file
         raise UserError(f"{data_path}: not a .npz file (numpy.savez writes one)") from None
     if len(x) == 0 or len(x) != len(y):
@@ -383,7 +383,8 @@ def plot(args):
         except UserError:
             raise
         except Exception as error:  # noqa: BLE001 - whatever the file holds, not a config
-            raise UserError(f"{args.config}: not a schedule config ({_first_line(error)})") from None
+            reason = _first_line(error)
+            raise UserError(f"{args.config}: not a schedule config ({reason})") from None
         if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
             raise UserError(f"{args.config}: not a schedule config")
         label = type(schedule).__name__

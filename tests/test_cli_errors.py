@@ -27,8 +27,8 @@ ERRORS = [
     ([*PLOT, "--output", "s.xyz"], "unknown image format '.xyz'"),
     (["plot", "StepDecay", "initial_learning_rate=0.1", "decay_steps=9223372036854775808"],
      "Argument `decay_steps` must be <= 2147483647"),
-    (["plot", "Constant", "learning_rate=1e39"], "Argument `learning_rate` must be a positive "
-                                                 "float32"),
+    (["plot", "Constant", "learning_rate=1e39"],
+     "Argument `learning_rate` must be a positive float32"),
     (["plot", "--config", "a_folder"], "a_folder is not a file"),
     (["plot", "--config", "corrupt.json"], "corrupt.json: not a schedule config"),
     (["find", "--num-steps", "1"], "argument --num-steps: must be in [2, 2147483647], got 1"),

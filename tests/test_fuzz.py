@@ -124,9 +124,8 @@ def test_constructor_and_call_outcomes(make, data):
     if isinstance(made, keras.optimizers.schedules.LearningRateSchedule):
         assert_rates(made(STEPS))
         assert_rates(keras_lr.schedule_values(made, 30))
-    elif isinstance(made, keras_lr.CyclicalScheduler):
-        assert_rates(keras_lr.schedule_values(made._build(10), STEPS))
-    elif isinstance(made, keras_lr.OneCycleScheduler) and made.total_steps is not None:
+    elif getattr(made, "total_steps", 1) is not None and hasattr(made, "_build"):
+        # A cycle callback: the schedule it would install (over 10 updates per epoch).
         assert_rates(keras_lr.schedule_values(made._build(10), STEPS))
 
 

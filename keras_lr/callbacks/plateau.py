@@ -34,8 +34,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     cooldown already is. PyTorch's `ReduceLROnPlateau(patience=p,
     cooldown=c)` is `patience=p + 1, cooldown=c + 1` here (PyTorch also
     ignores the last cooldown epoch; for `c = 0` both `cooldown=0` and
-    `cooldown=1` match it). An epoch improves on the best value when it beats it by more than
-    `min_delta`: absolutely (`threshold_mode="abs"`, Keras's convention) or
+    `cooldown=1` match it). An epoch improves on the best value when it
+    beats it by more than `min_delta`: absolutely (`threshold_mode="abs"`, Keras's convention) or
     relative to the best's magnitude (`"rel"`, PyTorch's default). A NaN or
     infinite value counts as no improvement and never becomes the best.
 

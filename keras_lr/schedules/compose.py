@@ -6,8 +6,8 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules.basic import Constant
 from keras_lr.schedules._math import as_step
+from keras_lr.schedules.basic import Constant
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -9,7 +9,6 @@ from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_float, as_step, weights
 
-
 T_MUL_MAX = 1e6
 
 
