@@ -219,3 +219,13 @@ def test_monitor_log_dir_must_be_a_path(value, error, tmp_path, monkeypatch):
 def test_monitor_log_dir_accepts_a_pathlib_path(tmp_path):
     monitor = keras_lr.LearningRateMonitor(log_dir=tmp_path / "logs")
     assert monitor.log_dir == str(tmp_path / "logs")
+
+
+def test_linear_one_cycle_never_overshoots_its_final_rate():
+    """Found by the property test: float32 rounding put the phase position past 1."""
+    for total, pct in ((44, 0.9499999999999998), (1617, 0.95)):
+        sched = keras_lr.OneCycle(1.0, total, pct, div_factor=1.0, final_div_factor=3.0,
+                                  anneal_strategy="linear")
+        values = keras_lr.schedule_values(sched, total + 10)
+        assert values.min() == np.float32(1 / 3) == values[-1]
+        assert values.max() == 1.0

@@ -31,7 +31,10 @@ def phased(step, ends, levels, shape):
         scale, offset, start, end = (
             ops.where(inside, new, old) for new, old in zip(here, (scale, offset, start, end))
         )
-    return anneal(start, end, t * scale + offset, shape)
+    pct = t * scale + offset
+    if shape == "linear":  # float32 rounding may overshoot [0, 1]; cos² and sin² cannot
+        pct = ops.clip(pct, 0.0, 1.0)
+    return anneal(start, end, pct, shape)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
