@@ -6,7 +6,12 @@ needs only `import keras_lr`. Keras's own schedules are re-exported here so
 that every schedule is found in one place.
 """
 
-from keras.optimizers.schedules import (
+from keras_lr import _quiet
+
+if _quiet.running_as_command():  # before Keras loads its backend
+    _quiet.quiet_startup()
+
+from keras.optimizers.schedules import (  # noqa: E402
     CosineDecay,
     CosineDecayRestarts,
     ExponentialDecay,

@@ -9,6 +9,15 @@ import numbers
 from collections.abc import Sequence
 
 import keras
+import numpy as np
+
+# The largest step count, offset or boundary: schedule arithmetic on steps (a period
+# `up + down`, `step + offset`, ...) stays exact in int32 too, as on a JAX backend
+# without x64 (where int64 is int32), and never wraps around in int64.
+MAX_STEPS = 2**31 - 1
+# A rate is a normal float32 (subnormals are flushed to zero by some CPU kernels).
+RATE_MIN = float(np.finfo("float32").tiny)
+RATE_MAX = float(np.finfo("float32").max)
 
 
 def fail(name, rule, value, error=ValueError):
@@ -30,6 +39,18 @@ def positive(name, value):
     value = number(name, value)
     if value <= 0:
         fail(name, "> 0", value)
+    return value
+
+
+def rate(name, value):
+    """A learning rate (or a factor on one): a positive, normal float32.
+
+    Rejects values that become inf or 0 when the optimizer casts them to
+    float32.
+    """
+    value = positive(name, value)
+    if not RATE_MIN <= value <= RATE_MAX:
+        fail(name, f"a positive float32, in [{RATE_MIN:.8g}, {RATE_MAX:.8g}]", value)
     return value
 
 
@@ -55,41 +76,65 @@ def in_range(name, value, low, high, closed=(True, True)):
     return value
 
 
-def integer(name, value, minimum=0):
-    """An integer >= `minimum` (an integral float such as 1e4 is accepted)."""
+def integer(name, value, minimum=0, maximum=None):
+    """An integer in [`minimum`, `maximum`] (an integral float such as 1e4 is accepted)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         fail(name, "an integer", value, TypeError)
     if not math.isfinite(value) or value != int(value):
         fail(name, "an integer", value)
     if value < minimum:
         fail(name, "> 0" if minimum == 1 else f">= {minimum}", value)
+    if maximum is not None and value > maximum:
+        fail(name, f"<= {maximum}", value)
     return int(value)
 
 
-def one_of(name, value, choices):
-    """One of the strings in `choices`."""
-    if value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
+def steps(name, value, minimum=0):
+    """A step count or step: an integer in [`minimum`, `MAX_STEPS`]."""
+    return integer(name, value, minimum, MAX_STEPS)
+
+
+def steps_total(names, values):
+    """Step counts whose sum is a step too (a period, the end of a phase)."""
+    if sum(values) > MAX_STEPS:
+        joined = " + ".join(names)
+        fail(names[-1], f"such that {joined} <= {MAX_STEPS}", values[-1])
+
+
+def boolean(name, value):
+    """A bool (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        fail(name, "a bool", value, TypeError)
+    return value
+
+
+def one_of(name, value, choices, aliases=None):
+    """One of the strings in `choices`, or a key of `aliases` (returned as its value)."""
+    aliases = aliases or {}
+    if isinstance(value, str) and value in aliases:
+        return aliases[value]
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in (*choices, *aliases))
         fail(name, f"one of {listed}", value)
     return value
 
 
 def increasing(name, values, minimum=0):
-    """A list of strictly increasing integers, each >= `minimum`."""
+    """A list of strictly increasing steps, each in [`minimum`, `MAX_STEPS`]."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         fail(name, "a list of integers", values, TypeError)
-    values = [integer(name, v, minimum) for v in values]
+    values = [steps(name, v, minimum) for v in values]
     if any(b <= a for a, b in zip(values, values[1:])):
         fail(name, "strictly increasing", values)
     return values
 
 
 def schedule(name, value):
-    """A `LearningRateSchedule`, or a positive number (made a `Constant`)."""
+    """A `LearningRateSchedule`, or a rate (made a `Constant`)."""
     if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         from keras_lr.schedules.basic import Constant
 
-        return Constant(positive(name, value))
+        return Constant(rate(name, value))
     fail(name, "a LearningRateSchedule or a number", value, TypeError)

@@ -16,6 +16,7 @@ Checked against Keras 3.15.1 on TensorFlow 2.21, JAX 0.10.2 and PyTorch 2.13
 - `_momentums`/`_velocities` (Adam family): the moment slots, read by the
   update monitor.
 - `jax_state_sync()` (JAX trainer): writes the in-flight state back mid-epoch.
+- `Metric._direction` ("up"/"down"): how Keras 3 decides `mode="auto"`.
 - `inner_optimizer` (`LossScaleOptimizer`) is public but undocumented.
 
 Where in-step hyperparameter state lives (see docs/design.md):
@@ -103,6 +104,17 @@ def moment_slots(optimizer):
     if not momentums or not velocities or not hasattr(optimizer, "beta_2"):
         return None
     return momentums, velocities
+
+
+def metric_direction(model, name):
+    """"max" or "min" for the compiled metric called `name` (Keras 3's `_direction`), or None."""
+    direction = None
+    for container in getattr(model, "metrics", None) or []:
+        inner = getattr(container, "metrics", None)
+        for metric in inner if isinstance(inner, list) else []:
+            if metric.name == name and hasattr(metric, "_direction"):
+                direction = "max" if metric._direction == "up" else "min"
+    return direction
 
 
 def momentum_name(optimizer):

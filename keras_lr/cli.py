@@ -6,8 +6,10 @@
     keras-lr find [--model M.keras --data D.npz] [--output PNG]
     keras-lr plot NAME key=value ... | --config FILE.json  [--steps N] [--output PNG]
 
-User errors (an unknown name, a bad value, a missing file) print one line and
-exit with status 2, without a traceback.
+User errors (an unknown name, a bad value, a missing or corrupt file, an
+unusable output path, a model that does not fit the data) print one line and
+exit with status 2, without a traceback, before any training starts. The
+backend's start-up logs are hushed (`KERAS_LR_BACKEND_LOGS=1` shows them).
 """
 
 import argparse
@@ -15,6 +17,7 @@ import csv
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -27,6 +30,67 @@ QUICK = dict(schedules=("constant", "cyclical", "one-cycle"), optimizers=("sgd",
 
 class UserError(Exception):
     """A mistake in the command line: one line, exit status 2."""
+
+
+MAX_PLOT_STEPS = 10**6  # a plot of more steps than this is refused (memory grows with it)
+MAX_SEED = 2**32 - 1  # NumPy's seeds
+
+
+def _first_line(error):
+    """The informative line of an error's message (Keras wraps it in a preamble), plain."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", li).strip() for li in str(error).splitlines()]
+    lines = [li for li in lines if li] or [type(error).__name__]
+    if lines[0].startswith("Exception encountered when calling") and len(lines) > 1:
+        return lines[1][:300]
+    return lines[0][:300]
+
+
+def _integer(low, high):
+    """An argparse type: an integer in [low, high], else a one-line error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _output_file(path):
+    """Check before any work that a plot can be written to `path`."""
+    target = pathlib.Path(path)
+    if target.is_dir():
+        raise UserError(f"--output {path} is a folder; give a file such as {target / 'plot.png'}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UserError(f"--output {path}: no such folder: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"--output {path}: cannot write to the folder {folder}")
+    plt = _pyplot()
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if target.suffix and target.suffix[1:].lower() not in formats:
+        raise UserError(f"--output {path}: unknown image format {target.suffix!r}; "
+                        f"use one of: {', '.join(sorted(formats))}")
+    return target
+
+
+def _output_folder(path):
+    """The folder `path`, created if needed; checked before any work."""
+    folder = pathlib.Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--output {path} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--output {path}: cannot create the folder ({error.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"--output {path}: cannot write to the folder")
+    return folder
 
 
 # --- data and models ------------------------------------------------------------------------------
@@ -104,8 +168,7 @@ def compare(args):
     if args.epochs < 1:
         raise UserError(f"--epochs must be >= 1, got {args.epochs}")
     _check_compare_flags(args)
-    out = pathlib.Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(args.output)
 
     import keras
     import numpy as np
@@ -372,18 +435,19 @@ def _effective_schedule(lr, callbacks, steps, epochs):
 
 def find(args):
     import keras
-    import numpy as np
 
     import keras_lr
 
     if (args.model is None) != (args.data is None):
         raise UserError("give both --model and --data, or neither (then: digits)")
+    try:
+        keras_lr.finder.check_arguments(start_lr=args.start_lr, end_lr=args.end_lr,
+                                        num_steps=args.num_steps, batch_size=args.batch_size)
+    except (ValueError, TypeError) as error:
+        raise UserError(str(error)) from None
+    _output_file(args.output)
     if args.model:
-        model = keras.models.load_model(_existing(args.model))
-        with np.load(_existing(args.data)) as data:
-            if "x" not in data or "y" not in data:
-                raise UserError(f"{args.data} must hold arrays named 'x' and 'y'")
-            x, y = data["x"], data["y"]
+        model, x, y = _user_model_and_data(args.model, args.data, args.batch_size)
     else:
         keras.utils.set_random_seed(args.seed)
         x, _, y, _ = load_digits(args.seed)
@@ -396,7 +460,7 @@ def find(args):
         print(f"{name:>9}: {lr:.3g}")
     plt = _pyplot()
     result.plot()
-    plt.gcf().savefig(args.output, dpi=100)
+    _save(plt.gcf(), args.output)
     plt.close("all")
     print(f"Wrote {args.output}")
 
@@ -404,7 +468,47 @@ def find(args):
 def _existing(path):
     if not os.path.exists(path):
         raise UserError(f"no such file: {path}")
+    if not os.path.isfile(path):
+        raise UserError(f"{path} is not a file")
     return path
+
+
+def _user_model_and_data(model_path, data_path, batch_size):
+    """A compiled model and its `x`, `y`, checked on one batch before any training."""
+    import keras
+    import numpy as np
+
+    try:
+        model = keras.models.load_model(_existing(model_path))
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the file holds, it is not a model
+        raise UserError(f"{model_path}: not a Keras model file ({_first_line(error)})") from None
+    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
+        raise UserError(f"{model_path}: the model is not compiled; compile it with an "
+                        "optimizer and a loss before saving it")
+    try:
+        with np.load(_existing(data_path)) as data:
+            if "x" not in data or "y" not in data:
+                raise UserError(f"{data_path} must hold arrays named 'x' and 'y'")
+            x, y = data["x"], data["y"]
+    except UserError:
+        raise
+    except OSError as error:
+        reason = error.strerror or _first_line(error)
+        raise UserError(f"cannot read {data_path}: {reason}") from None
+    except Exception:  # noqa: BLE001 - a corrupt or foreign file
+        raise UserError(f"{data_path}: not a .npz file (numpy.savez writes one)") from None
+    if len(x) == 0 or len(x) != len(y):
+        raise UserError(f"{data_path}: x and y need the same number of rows, at least one "
+                        f"(got {len(x)} and {len(y)})")
+    n = min(len(x), batch_size)
+    try:
+        model.test_on_batch(x[:n], y[:n])
+    except Exception as error:  # noqa: BLE001 - shapes or dtypes that do not fit
+        raise UserError(f"the model {model_path} does not fit the data {data_path}: "
+                        f"{_first_line(error)}") from None
+    return model, x, y
 
 
 # --- plot -----------------------------------------------------------------------------------------
@@ -414,12 +518,16 @@ def plot(args):
 
     import keras_lr
 
+    _output_file(args.output)
     if args.config:
         try:
             config = json.loads(pathlib.Path(_existing(args.config)).read_text())
             schedule = keras.saving.deserialize_keras_object(config)
-        except (ValueError, TypeError) as error:
-            raise UserError(f"{args.config}: not a schedule config ({error})") from None
+        except UserError:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever the file holds, not a config
+            reason = _first_line(error)
+            raise UserError(f"{args.config}: not a schedule config ({reason})") from None
         if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
             raise UserError(f"{args.config}: not a schedule config")
         label = type(schedule).__name__
@@ -447,9 +555,16 @@ def plot(args):
     except Exception as error:  # noqa: BLE001 - any evaluation error is the user's input
         raise UserError(f"cannot evaluate {label}: {str(error).splitlines()[0]}") from None
     ax.set_title(label)
-    ax.figure.savefig(args.output, dpi=100)
+    _save(ax.figure, args.output)
     plt.close("all")
     print(f"Wrote {args.output}")
+
+
+def _save(figure, path):
+    try:
+        figure.savefig(path, dpi=100)
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror or _first_line(error)}") from None
 
 
 def _floats(value):
@@ -472,8 +587,16 @@ def _keyword(item):
 
 # --- entry point ----------------------------------------------------------------------------------
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (its usage is in --help)."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def parser():
-    top = argparse.ArgumentParser(prog="keras-lr", description=__doc__.splitlines()[0])
+    top = _Parser(prog="keras-lr", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("compare", help="train one model under many schedules and optimizers",
@@ -485,7 +608,7 @@ def parser():
     p.add_argument("--optimizers", nargs="+", metavar="NAME",
                    help=f"from: {', '.join(OPTIMIZERS)} (default: all)")
     p.add_argument("--epochs", type=int, help="epochs per run (default 12; 3 with --quick)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_integer(0, MAX_SEED), default=0)
     p.add_argument("--target", type=float, default=0.95, help="accuracy for 'epochs to target'")
     p.add_argument("--output", default="keras-lr-compare", help="folder for tables and plots")
     p.add_argument("--quick", action="store_true",
@@ -511,11 +634,11 @@ def parser():
     p.add_argument("--data", help="a .npz file with arrays x and y")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd",
                    help="for the built-in digits model")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=_integer(1, 2**31 - 1), default=32)
     p.add_argument("--start-lr", type=float, default=1e-6)
     p.add_argument("--end-lr", type=float, default=10.0)
-    p.add_argument("--num-steps", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-steps", type=_integer(2, 2**31 - 1), default=100)
+    p.add_argument("--seed", type=_integer(0, MAX_SEED), default=0)
     p.add_argument("--output", default="lr_find.png")
     p.set_defaults(run=find)
 
@@ -525,7 +648,8 @@ def parser():
     p.add_argument("name", nargs="?", help="a class name, e.g. OneCycle or CosineDecay")
     p.add_argument("arguments", nargs="*", metavar="key=value")
     p.add_argument("--config", help="a JSON file from keras.saving.serialize_keras_object")
-    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--steps", type=_integer(1, MAX_PLOT_STEPS), default=1000,
+                   help=f"steps to plot, 1 to {MAX_PLOT_STEPS}")
     p.add_argument("--output", default="schedule.png")
     p.set_defaults(run=plot)
     return top

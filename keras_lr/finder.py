@@ -101,12 +101,17 @@ class LRFinderResult:
 # --- Data: batches forever, from whatever fit accepts -------------------------------------------
 
 def _batches(x, y, sample_weight, batch_size):
+    """The batches of `x`, read again and again; none at all if a pass yields none."""
     if _reiterable(x):  # a tf.data.Dataset, a torch DataLoader: one pass per epoch
         while True:
+            empty = True
             for batch in x:
+                empty = False
                 yield keras.utils.unpack_x_y_sample_weight(batch)
+            if empty:
+                return
     elif isinstance(x, keras.utils.PyDataset):
-        while True:
+        while len(x):
             for i in range(len(x)):
                 yield keras.utils.unpack_x_y_sample_weight(x[i])
             x.on_epoch_end()
@@ -117,7 +122,7 @@ def _batches(x, y, sample_weight, batch_size):
         n = len(keras.tree.flatten(x)[0])
         batch_size = batch_size or 32
         pick = lambda data, a, b: keras.tree.map_structure(lambda v: v[a:b], data)  # noqa: E731
-        while True:
+        while n:
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
                 yield (pick(x, start, stop), None if y is None else pick(y, start, stop),
@@ -163,6 +168,40 @@ def _sweep_optimizer(optimizer, schedule):
     inner.gradient_accumulation_steps = None  # one update per batch
     _keras.set_learning_rate(inner, schedule)
     return clone
+
+
+def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, mode="exponential",
+                    beta=0.98, stop_factor=4.0, method=None, refine=True, batch_size=None):
+    """`find_lr`'s arguments, checked (without a model or data, as the CLI does first).
+
+    Returns:
+        `(start_lr, end_lr, num_steps, beta, stop_factor, method, batch_size)`, with
+        `method` resolved (`None`: `"refined"`, or `"balanced"` without `refine`).
+
+    Raises:
+        ValueError: If an argument is out of range or a method is unknown.
+        TypeError: If an argument has the wrong type.
+    """
+    start_lr = check.rate("start_lr", start_lr)
+    end_lr = check.rate("end_lr", end_lr)
+    if end_lr <= start_lr:
+        check.fail("end_lr", f"> start_lr ({start_lr})", end_lr)
+    if end_lr / start_lr > check.RATE_MAX:  # the exponential sweep's growth, in float32
+        check.fail("end_lr", f"<= {check.RATE_MAX:.8g} * start_lr ({start_lr})", end_lr)
+    num_steps = check.steps("num_steps", num_steps, 2)
+    check.one_of("mode", mode, ("exponential", "linear"))
+    beta = check.in_range("beta", beta, 0.0, 1.0, closed=(True, False))
+    stop_factor = check.number("stop_factor", stop_factor)
+    if stop_factor <= 1.0:
+        check.fail("stop_factor", "> 1", stop_factor)
+    if method is None:
+        method = "refined" if refine else "balanced"
+    check.one_of("method", method, METHODS + ("refined",))
+    if method == "refined" and not refine:
+        check.fail("method", "a curve rule when refine=False", method)
+    if batch_size is not None:
+        batch_size = check.steps("batch_size", batch_size, 1)
+    return start_lr, end_lr, num_steps, beta, stop_factor, method, batch_size
 
 
 def find_lr(
@@ -223,8 +262,8 @@ def find_lr(
         x, y, batch_size, sample_weight: The training data, as for `fit`:
             NumPy arrays (or dicts/lists of them for several inputs), a
             `tf.data.Dataset`, a `keras.utils.PyDataset` or a generator.
-        start_lr: The first rate, > 0.
-        end_lr: The last rate, > `start_lr`.
+        start_lr: The first rate, > 0 (a float32: in [1.2e-38, 3.4e38]).
+        end_lr: The last rate, > `start_lr` (at most 3.4e38 times it).
         num_steps: Updates of the sweep, an integer >= 2.
         mode: `"exponential"` or `"linear"`.
         beta: The smoothing factor, in [0, 1).
@@ -251,23 +290,9 @@ def find_lr(
     model.compile(keras.optimizers.SGD(result.one_cycle(total_steps=5000)), loss=...)
     ```
     """
-    start_lr = check.positive("start_lr", start_lr)
-    end_lr = check.number("end_lr", end_lr)
-    if end_lr <= start_lr:
-        check.fail("end_lr", f"> start_lr ({start_lr})", end_lr)
-    num_steps = check.integer("num_steps", num_steps, 2)
-    check.one_of("mode", mode, ("exponential", "linear"))
-    beta = check.in_range("beta", beta, 0.0, 1.0, closed=(True, False))
-    stop_factor = check.number("stop_factor", stop_factor)
-    if stop_factor <= 1.0:
-        check.fail("stop_factor", "> 1", stop_factor)
-    if method is None:
-        method = "refined" if refine else "balanced"
-    check.one_of("method", method, METHODS + ("refined",))
-    if method == "refined" and not refine:
-        check.fail("method", "a curve rule when refine=False", method)
-    if batch_size is not None:
-        batch_size = check.integer("batch_size", batch_size, 1)
+    start_lr, end_lr, num_steps, beta, stop_factor, method, batch_size = check_arguments(
+        start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode, beta=beta,
+        stop_factor=stop_factor, method=method, refine=refine, batch_size=batch_size)
     if getattr(model, "optimizer", None) is None:
         raise ValueError("find_lr needs a compiled model: call `model.compile(...)` first.")
 

@@ -1,12 +1,17 @@
 """Schedule values as NumPy arrays, and plots (matplotlib is imported lazily)."""
 
+import numbers
+
 import numpy as np
 from keras import ops
 
+from keras_lr import _checks as check
+
 
 def _steps(steps):
-    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool):
-        return np.arange(int(steps), dtype="int64")
+    """A count `n` (an integral float such as 1e3 too) as `0 .. n - 1`; else the steps."""
+    if isinstance(steps, (numbers.Real, bool, np.bool_)) and not isinstance(steps, np.ndarray):
+        return np.arange(check.integer("steps", steps), dtype="int64")
     return np.asarray(steps)
 
 
@@ -19,17 +24,24 @@ def schedule_values(schedule, steps) -> np.ndarray:
 
     Args:
         schedule: A `LearningRateSchedule` (or any callable of the step).
-        steps: An integer `n` for steps `0 .. n - 1`, or an array of steps.
+        steps: An integer `n` for steps `0 .. n - 1` (an integral float such
+            as `1e3` counts too), or an array of steps.
 
     Returns:
         A float64 array of the same length as the steps.
+
+    Raises:
+        ValueError: If a count is negative or not integral.
+        TypeError: If a count is not a number.
 
     Example:
 
     >>> keras_lr.schedule_values(keras_lr.StepDecay(1.0, 2, 0.5), [0, 2, 4])
     array([1.  , 0.5 , 0.25])
     """
-    steps = _steps(steps)
+    from keras_lr.schedules._math import checked_step
+
+    steps = checked_step(_steps(steps))
     try:
         values = schedule(steps)
     except (ValueError, TypeError):

@@ -71,7 +71,7 @@ def plateau_scenario(batch_size=1, **compile_kw):
     """SGD(CosineDecay) with a forced plateau: halved after epoch 1 (patience 1)."""
     model = onehot_model(KS.CosineDecay(0.1, EPOCHS * STEPS, alpha=0.1), batch_size, **compile_kw)
     callbacks = [Inject(PLATEAU_SCORES),
-                 keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=1)]
+                 keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=1)]
     return model, callbacks
 
 

@@ -75,7 +75,7 @@ def test_plateau_on_a_schedule_applies_the_reduced_rate_from_the_next_update(ste
 
 def test_plateau_on_a_float_rate():
     model = S.onehot_model(0.1)
-    plateau = keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=1)
+    plateau = keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=1, mode="min")
     rates = S.rates_per_update(model, [S.Inject(S.PLATEAU_SCORES), plateau])
     np.testing.assert_allclose(rates, [0.1] * 24 + [0.05] * 12, **RATES)
 

@@ -56,7 +56,7 @@ class Trace(keras.callbacks.Callback):
 def test_plateau_scales_any_schedule_from_the_next_update(make):
     x, y = np.ones((32, 1), "float32"), np.full((32, 1), -1e4, "float32")
     model, trace = adam_probe(make()), Trace()
-    plateau = keras_lr.ReduceLROnPlateau("val_score", factor=0.3, patience=1)
+    plateau = keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.3, patience=1)
     model.fit(x, y, batch_size=8, epochs=5, shuffle=False, verbose=0,
               callbacks=[S.Inject([1.0, 0.5, 0.9, 0.4, 0.8]), plateau, trace])
     # Epoch 2 does not improve on 0.5 (reduce after it); epoch 4 does not improve on 0.4.
@@ -105,7 +105,9 @@ PATIENCE_CASES = [
 @pytest.mark.parametrize("scores,kwargs,expected", PATIENCE_CASES)
 def test_when_the_plateau_reduces(scores, kwargs, expected):
     monitor = kwargs.pop("monitor", "val_score")
-    model = S.onehot_model(1.0)
+    if monitor == "val_score":  # a value only Inject knows: "auto" could not tell
+        kwargs.setdefault("mode", "min")
+    model = S.onehot_model(1.0, metrics=["accuracy"])  # "auto" reads val_accuracy's direction
     plateau = keras_lr.ReduceLROnPlateau(monitor, factor=0.5, **kwargs)
     rates = S.rates_per_update(model, [S.Inject(scores, monitor), plateau], epochs=len(scores))
     per_epoch = [*rates.reshape(len(scores), S.STEPS)[:, 0], keras_lr.get_learning_rate(
@@ -118,7 +120,8 @@ def test_when_the_plateau_reduces(scores, kwargs, expected):
 def test_restore_best_weights_on_reduction():
     model = S.onehot_model(0.1)
     kernels = S.KernelPerEpoch()
-    plateau = keras_lr.ReduceLROnPlateau("val_score", patience=2, restore_best_weights=True)
+    plateau = keras_lr.ReduceLROnPlateau("val_score", mode="min", patience=2,
+                                         restore_best_weights=True)
     x, y = np.eye(S.STEPS, dtype="float32"), np.full((S.STEPS, 1), -1e4, "float32")
     model.fit(x, y, batch_size=1, epochs=3, shuffle=False, verbose=0,
               callbacks=[S.Inject([1.0, 2.0, 3.0]), plateau, kernels])
@@ -383,7 +386,7 @@ RESUME = """
 
     folder = sys.argv[1]
     model = keras.models.load_model(f"{folder}/model.keras")
-    plateau = keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=2)
+    plateau = keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=2)
     plateau.set_state(json.load(open(f"{folder}/plateau.json")))
     scores = json.load(open(f"{folder}/scores.json"))
     rates = S.rates_per_update(model, [S.Inject(scores), plateau], epochs=8, initial_epoch=4)
@@ -394,7 +397,7 @@ RESUME = """
 def test_plateau_resume_in_another_process_equals_uninterrupted(tmp_path):
     def setup():
         model = S.onehot_model(KS.CosineDecay(0.1, 8 * S.STEPS, alpha=0.5))
-        return model, keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=2)
+        return model, keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=2)
 
     model, plateau = setup()
     straight = S.rates_per_update(model, [S.Inject(SCORES), plateau], epochs=8)
@@ -460,7 +463,7 @@ def test_monitor_writes_every_nth_update_to_tensorboard(tmp_path):
 
 def test_monitor_logs_the_rates_applied_when_a_plateau_reduces_before_it(tmp_path):
     model = S.onehot_model(0.1)
-    plateau = keras_lr.ReduceLROnPlateau("val_score", factor=0.5, patience=1)
+    plateau = keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=1)
     monitor = keras_lr.LearningRateMonitor(update_freq=4, log_dir=str(tmp_path))
     applied = S.rates_per_update(model, [S.Inject([1.0, 2.0, 3.0]), plateau, monitor], epochs=3)
     steps, values = tensorboard_scalars(tmp_path / "train")
@@ -503,8 +506,8 @@ def test_plateau_reduces_every_optimizer_and_logs_each():
     model = TwoOptimizers()
     model.compile(keras.optimizers.SGD(0.1, name="main"), loss="mse")
     history = model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=3, verbose=0,
-                        callbacks=[S.Inject([1.0, 2.0, 3.0]),
-                                   keras_lr.ReduceLROnPlateau("val_score", 0.5, patience=1)])
+                        callbacks=[S.Inject([1.0, 2.0, 3.0]), keras_lr.ReduceLROnPlateau(
+                            "val_score", 0.5, patience=1, mode="min")])
     np.testing.assert_allclose(history.history["learning_rate_main"], [0.1, 0.1, 0.05], rtol=1e-6)
     assert float(model.critic_optimizer._learning_rate.factor) == 0.25
 

@@ -148,7 +148,8 @@ class OneCycleScheduler(_CycleCallback):
         max_momentum: float = 0.95,
     ):
         super().__init__(cycle_momentum, base_momentum, max_momentum)
-        self.total_steps = None if total_steps is None else check.integer("total_steps", total_steps, 1)
+        self.total_steps = (None if total_steps is None
+                            else check.steps("total_steps", total_steps, 1))
         self.cycle = dict(max_learning_rate=max_learning_rate, pct_start=pct_start,
                           div_factor=div_factor, final_div_factor=final_div_factor,
                           anneal_strategy=anneal_strategy, three_phase=three_phase)
@@ -214,7 +215,8 @@ class CyclicalScheduler(_CycleCallback):
         self.unit = check.one_of("unit", unit, ("steps", "epochs"))
         sizes = {"step_size": step_size, "step_size_down": step_size_down}
         if unit == "epochs":
-            sizes = {k: None if v is None else check.positive(k, v) for k, v in sizes.items()}
+            sizes = {k: None if v is None else check.in_range(
+                k, v, 0.0, check.MAX_STEPS, (False, True)) for k, v in sizes.items()}
         self.sizes = sizes
         self.cycle = dict(initial_learning_rate=initial_learning_rate,
                           max_learning_rate=max_learning_rate, mode=mode, gamma=gamma)

@@ -1,5 +1,6 @@
 """Put the learning rate, momentum and weight decay into the logs."""
 
+import os
 import time
 
 import keras
@@ -38,10 +39,13 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     Args:
         update_freq: With `log_dir`, log every this many updates (> 0).
-        log_dir: Where to write per-update TensorBoard scalars (`None`: none).
+        log_dir: Where to write per-update TensorBoard scalars, a path
+            (`str` or `os.PathLike`; `None`: none).
 
     Raises:
-        ValueError: If `update_freq` is not an integer > 0.
+        ValueError: If `update_freq` is not an integer > 0 or `log_dir` is
+            an empty path.
+        TypeError: If `log_dir` is not a path (e.g. `True`).
 
     Example:
 
@@ -53,8 +57,13 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     def __init__(self, update_freq: int = 1, log_dir: str | None = None):
         super().__init__()
-        self.update_freq = check.integer("update_freq", update_freq, 1)
+        self.update_freq = check.steps("update_freq", update_freq, 1)
         if log_dir is not None:
+            if isinstance(log_dir, bytes) or not isinstance(log_dir, (str, os.PathLike)):
+                check.fail("log_dir", "a path (a str or os.PathLike) or None", log_dir, TypeError)
+            if not os.fspath(log_dir):
+                check.fail("log_dir", "a non-empty path", log_dir)
+            log_dir = os.fspath(log_dir)
             try:
                 import tensorboard  # noqa: F401 - writes the event files
             except ImportError as error:

@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
+from keras_lr import _keras
 from keras_lr.callbacks._optim import (
     get_learning_rate,
     log_names,
@@ -34,10 +35,14 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     optimizer's config, the float in its variables). `LossScaleOptimizer`s
     are looked through, and every optimizer of the model is reduced.
 
-    Patience follows Keras: the rate is reduced after `patience` epochs in a
-    row without improvement (PyTorch's `patience=p` is `patience=p + 1`
-    here). An epoch improves on the best value when it beats it by more than
-    `min_delta`: absolutely (`threshold_mode="abs"`, Keras's convention) or
+    Patience and cooldown count as Keras's callback does: the rate is reduced
+    after `patience` epochs in a row without improvement; after a reduction
+    the next `cooldown - 1` epochs are not counted, the last epoch of the
+    cooldown already is. PyTorch's `ReduceLROnPlateau(patience=p,
+    cooldown=c)` is `patience=p + 1, cooldown=c + 1` here (PyTorch also
+    ignores the last cooldown epoch; for `c = 0` both `cooldown=0` and
+    `cooldown=1` match it). An epoch improves on the best value when it
+    beats it by more than `min_delta`: absolutely (`threshold_mode="abs"`, Keras's convention) or
     relative to the best's magnitude (`"rel"`, PyTorch's default). A NaN or
     infinite value counts as no improvement and never becomes the best.
 
@@ -45,22 +50,32 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     step) below `min_lr`, and none happens once it is there. A schedule may
     still go lower by itself afterwards.
 
+    `mode="auto"` decides the direction as Keras 3 does: `"min"` for `loss`
+    and `val_loss`, otherwise the direction of the model's compiled metric of
+    that name (`accuracy`, `auc`, `precision`, `f1_score`: max; errors and
+    cross-entropies: min). When it cannot tell (a metric another callback
+    puts in the logs, a custom metric without a direction), the first epoch
+    end raises a `ValueError`: pass `mode="min"` or `"max"`.
+
     `logs["learning_rate"]` (`learning_rate_<name>` for several optimizers)
     holds the rate at the end of each epoch, before that epoch's reduction,
-    as with Keras's callback. The counters (`best`, `wait`,
-    `cooldown_counter`) persist across `fit` calls; `get_state()` and
-    `set_state()` carry them through a save and reload, so that a resumed
-    run reduces at the same epochs as an uninterrupted one.
+    as with Keras's callback. Each `fit` starts with fresh counters (`best`,
+    `wait`, `cooldown_counter`), as Keras's callbacks do since Keras 3.15;
+    the rate already reduced stays reduced. To resume an interrupted run,
+    `set_state(state)` with the dict `get_state()` returned: the next `fit`
+    then continues from those counters (once), and reduces at the same
+    epochs as an uninterrupted run.
 
     Args:
         monitor: The quantity to watch in the epoch logs.
         factor: The factor a reduction multiplies the rate by, in (0, 1).
         patience: Epochs without improvement before a reduction, >= 0.
         verbose: 0 quiet, 1 print a message at each reduction.
-        mode: `"min"`, `"max"` or `"auto"` (max when the name has "acc").
+        mode: `"min"`, `"max"` or `"auto"` (from the metric, as Keras 3).
         min_delta: The margin that counts as improvement, >= 0.
         threshold_mode: `"abs"` or `"rel"`, how `min_delta` is applied.
-        cooldown: Epochs to wait after a reduction before counting again.
+        cooldown: Epochs after a reduction until bad epochs count again (the
+            last of them counts).
         min_lr: The lower bound of a reduction, >= 0.
         start_from_epoch: Epochs to ignore at the start (e.g. warmup).
         restore_best_weights: Whether a reduction first restores the model's
@@ -100,26 +115,22 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.factor = check.in_range("factor", factor, 0.0, 1.0, closed=(False, False))
         self.patience = check.integer("patience", patience)
         self.verbose = check.integer("verbose", verbose)
-        mode = check.one_of("mode", mode, MODES)
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        self.mode = mode
+        self.mode = check.one_of("mode", mode, MODES)
         self.min_delta = abs(check.number("min_delta", min_delta))
         self.threshold_mode = check.one_of("threshold_mode", threshold_mode, THRESHOLD_MODES)
         self.cooldown = check.integer("cooldown", cooldown)
         self.min_lr = check.at_least("min_lr", min_lr, 0.0)
         self.start_from_epoch = check.integer("start_from_epoch", start_from_epoch)
-        if not isinstance(restore_best_weights, bool):
-            check.fail("restore_best_weights", "a bool", restore_best_weights, TypeError)
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = check.boolean("restore_best_weights", restore_best_weights)
         self.reset()
 
     def reset(self):
-        """Forget the best value and the counters."""
+        """Forget the best value and the counters (each `fit` begins with this)."""
         self.best = None
         self.wait = 0
         self.cooldown_counter = 0
         self.best_weights = None
+        self._resuming = False
 
     def get_state(self) -> dict:
         """The counters, and the scale factors set on schedules, as a JSON-serializable dict
@@ -130,29 +141,53 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         return state
 
     def set_state(self, state: dict) -> None:
-        """Restore counters saved by `get_state()`, before `fit` resumes."""
+        """Restore counters saved by `get_state()`; the next `fit` continues from them."""
         best = state["best"]
         self.best = None if best is None else float(best)
-        self.wait = int(state["wait"])
-        self.cooldown_counter = int(state["cooldown_counter"])
+        self.wait = check.integer("wait", state["wait"])
+        self.cooldown_counter = check.integer("cooldown_counter", state["cooldown_counter"])
+        self._resuming = True
         # A weights-only checkpoint (BackupAndRestore) stores no schedule: the factors
         # this callback set are put back when training begins.
         self._resume_factors = state.get("scale_factors")
 
+    def _begin_fit(self):
+        """Fresh counters for a new `fit`, unless `set_state` restored some for it."""
+        if not self._resuming:
+            self.reset()
+        self._resuming = False
+
     def on_train_begin(self, logs=None):
+        self._begin_fit()
         self._scale_schedules()
 
     def _scale_schedules(self):
         factors, self._resume_factors = getattr(self, "_resume_factors", None), None
         make_scalable(self.model, type(self).__name__, factors)
 
-    def _improved(self, current):
+    def _direction(self):
+        """`"min"` or `"max"`: `mode`, or for `"auto"` what Keras 3 decides.
+
+        Keras's rule (`MonitorCallback._set_monitor_op`): `loss` is minimized;
+        otherwise a compiled metric named as the monitor without `val_`
+        gives its direction; if neither, it is an error.
+        """
+        if self.mode != "auto":
+            return self.mode
+        name = self.monitor.removeprefix("val_")
+        direction = "min" if name == "loss" else _keras.metric_direction(self.model, name)
+        if direction is None:
+            check.fail("mode", f"'min' or 'max' for monitor={self.monitor!r}, whose direction "
+                       "is not known from the model's compiled metrics", self.mode)
+        return direction
+
+    def _improved(self, current, direction):
         if not math.isfinite(current):
             return False
         if self.best is None:
             return True
         margin = self.min_delta * (abs(self.best) if self.threshold_mode == "rel" else 1.0)
-        if self.mode == "min":
+        if direction == "min":
             return current < self.best - margin
         return current > self.best + margin
 
@@ -171,10 +206,12 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             )
             return
         current = float(np.asarray(ops.convert_to_numpy(logs[self.monitor])))
+        direction = self._direction()
+        # Keras's counting: the epoch that ends the cooldown already counts as bad.
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._improved(current):
+        if self._improved(current, direction):
             self.best, self.wait = current, 0
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()

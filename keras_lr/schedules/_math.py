@@ -5,13 +5,58 @@ a scalar step or a vector of steps, and has no state.
 """
 
 import math
+import numbers
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_lr import _checks as check
+
 SHAPES = ("linear", "cosine")
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
+SHAPE_ALIASES = {"cos": "cosine"}  # PyTorch's spelling (OneCycleLR's anneal_strategy)
+
+
+INT64_LIMIT = 2**63
+
+
+def checked_step(step):
+    """`step` itself, after checking a Python or NumPy value (not a tensor) in Python.
+
+    Steps are integers (or floats, truncated) that int64 can hold; a NumPy
+    array of them is returned for a list. Tensors and variables pass as they
+    are: nothing is added to a traced graph.
+    """
+    if isinstance(step, (bool, np.bool_)) or step is None or isinstance(step, (str, bytes)):
+        check.fail("step", "an integer or an array of integers", step, TypeError)
+    if isinstance(step, numbers.Number):
+        if not isinstance(step, numbers.Real):
+            check.fail("step", "an integer or an array of integers", step, TypeError)
+        if not (math.isfinite(step) and -INT64_LIMIT < step < INT64_LIMIT):
+            check.fail("step", "finite and within int64 (|step| < 2**63)", step)
+        return step
+    if not isinstance(step, (list, tuple, np.ndarray)):
+        if hasattr(step, "dtype") and hasattr(step, "shape"):
+            return step  # a tensor or a variable
+        check.fail("step", "an integer or an array of integers", step, TypeError)
+    try:
+        array = np.asarray(step)
+    except (ValueError, TypeError, OverflowError):
+        array = np.asarray(step, dtype=object)
+    if array.dtype.kind in "iu":
+        if array.dtype.kind == "u" and array.size and array.max() >= INT64_LIMIT:
+            check.fail("step", "within int64 (< 2**63)", step)
+        return array
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array) & (np.abs(array) < INT64_LIMIT)):
+            check.fail("step", "finite and within int64 (|step| < 2**63)", step)
+        return array
+    if array.dtype.kind == "O" and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in array.flat
+    ):
+        check.fail("step", "within int64 (|step| < 2**63)", step)
+    check.fail("step", "an integer or an array of integers", step, TypeError)
 
 
 def step_dtype():
@@ -56,6 +101,7 @@ def at_most(x, n):
 
 def as_step(step):
     """The update count as a non-negative integer tensor (floats are truncated)."""
+    step = checked_step(step)
     dtype = step_dtype()
     if dtype == "uint32":
         if isinstance(step, (int, float, np.ndarray, np.generic, list, tuple)):

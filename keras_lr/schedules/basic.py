@@ -30,7 +30,7 @@ class Constant(ScheduleBase):
 
     def __init__(self, learning_rate: float, name: str | None = None):
         super().__init__()
-        self.learning_rate = check.positive("learning_rate", learning_rate)
+        self.learning_rate = check.rate("learning_rate", learning_rate)
         self.name = name
 
     def __call__(self, step):
@@ -49,7 +49,8 @@ class StepDecay(ScheduleBase):
     Args:
         initial_learning_rate: The learning rate at step 0, > 0.
         decay_steps: Steps between two decays, an integer > 0.
-        decay_rate: The factor applied at each decay, > 0 (0.1 by default).
+        decay_rate: The factor applied at each decay, in (0, 1] (0.1 by
+            default).
         name: Optional name of the schedule.
 
     Returns:
@@ -74,11 +75,11 @@ class StepDecay(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.initial_learning_rate = check.positive(
+        self.initial_learning_rate = check.rate(
             "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = check.integer("decay_steps", decay_steps, 1)
-        self.decay_rate = check.positive("decay_rate", decay_rate)
+        self.decay_steps = check.steps("decay_steps", decay_steps, 1)
+        self.decay_rate = check.in_range("decay_rate", decay_rate, 0.0, 1.0, (False, True))
         self.name = name
 
     def __call__(self, step):
@@ -99,7 +100,8 @@ class MultiStepDecay(ScheduleBase):
     Args:
         initial_learning_rate: The learning rate before the first boundary.
         boundaries: Strictly increasing steps (integers > 0) at which to decay.
-        decay_rate: The factor applied at each boundary, > 0 (0.1 by default).
+        decay_rate: The factor applied at each boundary, in (0, 1] (0.1 by
+            default).
         name: Optional name of the schedule.
 
     Returns:
@@ -125,13 +127,13 @@ class MultiStepDecay(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.initial_learning_rate = check.positive(
+        self.initial_learning_rate = check.rate(
             "initial_learning_rate", initial_learning_rate
         )
         self.boundaries = check.increasing("boundaries", boundaries, 1)
         if not self.boundaries:
             check.fail("boundaries", "a non-empty list", boundaries)
-        self.decay_rate = check.positive("decay_rate", decay_rate)
+        self.decay_rate = check.in_range("decay_rate", decay_rate, 0.0, 1.0, (False, True))
         self.name = name
 
     def __call__(self, step):
@@ -180,11 +182,11 @@ class InverseSqrtDecay(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.initial_learning_rate = check.positive(
+        self.initial_learning_rate = check.rate(
             "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = check.integer("decay_steps", decay_steps, 1)
-        self.decay_rate = check.positive("decay_rate", decay_rate)
+        self.decay_steps = check.steps("decay_steps", decay_steps, 1)
+        self.decay_rate = check.rate("decay_rate", decay_rate)
         self.name = name
 
     def __call__(self, step):

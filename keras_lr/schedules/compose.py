@@ -7,6 +7,7 @@ from keras_lr import _checks as check
 from keras_lr._keras import carried
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_step, const, minus, shift
+from keras_lr.schedules.basic import Constant
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -111,8 +112,9 @@ class Scaled(ScheduleBase):
     ):
         super().__init__()
         self.schedule = check.schedule("schedule", schedule)
+        _check_constant_product(self.schedule, factor)
         self.factor = keras.Variable(
-            check.positive("factor", factor),
+            check.rate("factor", factor),
             dtype="float32",
             trainable=False,
             name="lr_factor",
@@ -131,6 +133,15 @@ class Scaled(ScheduleBase):
         return ops.cast(self.factor, lr.dtype) * lr
 
 
+def _check_constant_product(schedule, factor):
+    """With a constant schedule, `factor * rate` must be a float32 rate too."""
+    if isinstance(schedule, Constant) and check.positive("factor", factor) > 1.0:
+        limit = check.RATE_MAX / schedule.learning_rate
+        if factor > limit:
+            check.fail("factor", f"<= {limit:.8g}, so that factor * learning_rate "
+                       f"({schedule.learning_rate}) is a float32", factor)
+
+
 class _Clock(ScheduleBase):
     """`schedule(step // every)`: the wrapped schedule counts in coarser units."""
 
@@ -138,7 +149,7 @@ class _Clock(ScheduleBase):
 
     def _wrap(self, schedule, every_name, every, name):
         self.schedule = check.schedule("schedule", schedule)
-        setattr(self, every_name, check.integer(every_name, every, 1))
+        setattr(self, every_name, check.steps(every_name, every, 1))
         self._every = getattr(self, every_name)
         self.name = name
 
@@ -226,7 +237,8 @@ class Shifted(ScheduleBase):
 
     Args:
         schedule: A `LearningRateSchedule` or a number.
-        offset: Steps to add to the optimizer's step, an integer.
+        offset: Steps to add to the optimizer's step, an integer in
+            [-(2**31 - 1), 2**31 - 1].
         name: Optional name of the schedule.
 
     Returns:
@@ -248,7 +260,7 @@ class Shifted(ScheduleBase):
     def __init__(self, schedule, offset: int, name: str | None = None):
         super().__init__()
         self.schedule = check.schedule("schedule", schedule)
-        self.offset = check.integer("offset", offset, minimum=-(2**62))
+        self.offset = check.integer("offset", offset, -check.MAX_STEPS, check.MAX_STEPS)
         self.name = name
 
     def __call__(self, step):

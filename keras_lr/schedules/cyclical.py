@@ -83,7 +83,7 @@ class Cyclical(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.initial_learning_rate = check.positive(
+        self.initial_learning_rate = check.rate(
             "initial_learning_rate", initial_learning_rate
         )
         self.max_learning_rate = check.number("max_learning_rate", max_learning_rate)
@@ -93,9 +93,12 @@ class Cyclical(ScheduleBase):
                 f">= initial_learning_rate ({self.initial_learning_rate})",
                 max_learning_rate,
             )
-        self.step_size = check.integer("step_size", step_size, 1)
+        check.rate("max_learning_rate", self.max_learning_rate)
+        self.step_size = check.steps("step_size", step_size, 1)
         if step_size_down is not None:
-            step_size_down = check.integer("step_size_down", step_size_down, 1)
+            step_size_down = check.steps("step_size_down", step_size_down, 1)
+        check.steps_total(("step_size", "step_size_down"),
+                          (self.step_size, step_size_down or self.step_size))
         self.step_size_down = step_size_down
         self.mode = check.one_of("mode", mode, MODES)
         self.gamma = check.in_range("gamma", gamma, 0.0, 1.0, closed=(False, True))
@@ -111,7 +114,7 @@ class Cyclical(ScheduleBase):
         peaks, scaled per cycle by the same mode, as PyTorch's `CyclicLR`
         with `cycle_momentum=True`.
         """
-        return self._wave(step, max_momentum, base_momentum)
+        return self._wave(step, float(max_momentum), float(base_momentum))
 
     def _wave(self, step, low, high):
         down = self.step_size_down or self.step_size

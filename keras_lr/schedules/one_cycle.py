@@ -5,7 +5,15 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import SHAPES, anneal, as_float, as_step, at_most, const
+from keras_lr.schedules._math import (
+    SHAPE_ALIASES,
+    SHAPES,
+    anneal,
+    as_float,
+    as_step,
+    at_most,
+    const,
+)
 
 
 def phased(step, ends, levels, shape):
@@ -30,7 +38,10 @@ def phased(step, ends, levels, shape):
         scale, offset, start, end = (
             ops.where(inside, new, old) for new, old in zip(here, (scale, offset, start, end))
         )
-    return anneal(start, end, t * scale + offset, shape)
+    pct = t * scale + offset
+    if shape == "linear":  # float32 rounding may overshoot [0, 1]; cos² and sin² cannot
+        pct = ops.clip(pct, 0.0, 1.0)
+    return anneal(start, end, pct, shape)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -53,7 +64,8 @@ class OneCycle(ScheduleBase):
         pct_start: The fraction of the cycle spent warming up, in (0, 1).
         div_factor: `initial = max_learning_rate / div_factor`, >= 1.
         final_div_factor: `final = initial / final_div_factor`, >= 1.
-        anneal_strategy: `"cosine"` or `"linear"` (PyTorch: `"cos"`/`"linear"`).
+        anneal_strategy: `"cosine"` or `"linear"`; PyTorch's `"cos"` is
+            accepted for `"cosine"`.
         three_phase: Whether to come back to the initial rate before the
             final annealing (`pct_start` must then be < 0.5).
         name: Optional name of the schedule.
@@ -86,16 +98,16 @@ class OneCycle(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.max_learning_rate = check.positive("max_learning_rate", max_learning_rate)
-        self.total_steps = check.integer("total_steps", total_steps, 1)
+        self.max_learning_rate = check.rate("max_learning_rate", max_learning_rate)
+        self.total_steps = check.steps("total_steps", total_steps, 1)
+        self.three_phase = check.boolean("three_phase", three_phase)
         high = 0.5 if three_phase else 1.0
         self.pct_start = check.in_range("pct_start", pct_start, 0.0, high, (False, False))
         self.div_factor = check.at_least("div_factor", div_factor, 1.0)
         self.final_div_factor = check.at_least("final_div_factor", final_div_factor, 1.0)
-        self.anneal_strategy = check.one_of("anneal_strategy", anneal_strategy, SHAPES)
-        if not isinstance(three_phase, bool):
-            check.fail("three_phase", "a bool", three_phase, TypeError)
-        self.three_phase = three_phase
+        self.anneal_strategy = check.one_of(
+            "anneal_strategy", anneal_strategy, SHAPES, SHAPE_ALIASES
+        )
         self.name = name
 
     def _ends(self):
@@ -123,6 +135,6 @@ class OneCycle(ScheduleBase):
         back to `max_momentum` while it anneals (held there in the third
         phase of `three_phase`).
         """
-        low, high = base_momentum, max_momentum
+        low, high = float(base_momentum), float(max_momentum)
         levels = [high, low, high, high] if self.three_phase else [high, low, high]
         return self._curve(step, levels)

@@ -25,6 +25,8 @@ def cycle_starts(period, t_mul):
         start, length = start + length, length * t_mul
     return starts
 
+T_MUL_MAX = 1e6
+
 
 def cycle_position(step, period, t_mul):
     """(cycle index, fraction of that cycle done) at integer `step`.
@@ -82,7 +84,8 @@ class CosineWarmRestarts(ScheduleBase):
     Args:
         initial_learning_rate: The rate at the start of the first cycle, > 0.
         first_decay_steps: Steps of the first cycle, an integer > 0.
-        t_mul: Each cycle is `t_mul` times longer than the one before, >= 1.
+        t_mul: Each cycle is `t_mul` times longer than the one before, in
+            [1, 1e6] (a larger growth could not place a cycle in float32).
         m_mul: Each cycle starts `m_mul` times as high above the floor as the
             one before, in (0, 1].
         alpha: The floor as a fraction of `initial_learning_rate`, in [0, 1].
@@ -116,18 +119,18 @@ class CosineWarmRestarts(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.initial_learning_rate = check.positive(
+        self.initial_learning_rate = check.rate(
             "initial_learning_rate", initial_learning_rate
         )
-        self.first_decay_steps = check.integer("first_decay_steps", first_decay_steps, 1)
-        self.t_mul = check.at_least("t_mul", t_mul, 1.0)
+        self.first_decay_steps = check.steps("first_decay_steps", first_decay_steps, 1)
+        self.t_mul = check.in_range("t_mul", t_mul, 1.0, T_MUL_MAX)
         if t_mul != 1.0 and step_dtype() == "uint32" and cycle_starts(first_decay_steps, t_mul) is None:
             check.fail("t_mul", f"1 or far enough above 1 to need at most {MAX_CYCLES} cycles "
                        "on JAX without `jax_enable_x64`", t_mul)
         self.m_mul = check.in_range("m_mul", m_mul, 0.0, 1.0, closed=(False, True))
         self.alpha = check.in_range("alpha", alpha, 0.0, 1.0)
         if cycle_limit is not None:
-            cycle_limit = check.integer("cycle_limit", cycle_limit, 1)
+            cycle_limit = check.steps("cycle_limit", cycle_limit, 1)
         self.cycle_limit = cycle_limit
         self.name = name
 

@@ -7,6 +7,7 @@ from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import (
     DECAY_SHAPES,
+    SHAPE_ALIASES,
     SHAPES,
     anneal,
     as_float,
@@ -91,12 +92,10 @@ class Warmup(ScheduleBase):
     ):
         super().__init__()
         self.schedule = check.schedule("schedule", schedule)
-        self.warmup_steps = check.integer("warmup_steps", warmup_steps, 1)
+        self.warmup_steps = check.steps("warmup_steps", warmup_steps, 1)
         self.start_factor = _start_factor(start_factor)
-        self.shape = check.one_of("shape", shape, SHAPES)
-        if not isinstance(shift_schedule, bool):
-            check.fail("shift_schedule", "a bool", shift_schedule, TypeError)
-        self.shift_schedule = shift_schedule
+        self.shape = check.one_of("shape", shape, SHAPES, SHAPE_ALIASES)
+        self.shift_schedule = check.boolean("shift_schedule", shift_schedule)
         self.name = name
 
     def __call__(self, step):
@@ -163,13 +162,15 @@ class WarmupStableDecay(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.max_learning_rate = check.positive("max_learning_rate", max_learning_rate)
-        self.warmup_steps = check.integer("warmup_steps", warmup_steps, 0)
-        self.stable_steps = check.integer("stable_steps", stable_steps, 0)
-        self.decay_steps = check.integer("decay_steps", decay_steps, 1)
-        self.decay_shape = check.one_of("decay_shape", decay_shape, DECAY_SHAPES)
+        self.max_learning_rate = check.rate("max_learning_rate", max_learning_rate)
+        self.warmup_steps = check.steps("warmup_steps", warmup_steps, 0)
+        self.stable_steps = check.steps("stable_steps", stable_steps, 0)
+        self.decay_steps = check.steps("decay_steps", decay_steps, 1)
+        check.steps_total(("warmup_steps", "stable_steps", "decay_steps"),
+                          (self.warmup_steps, self.stable_steps, self.decay_steps))
+        self.decay_shape = check.one_of("decay_shape", decay_shape, DECAY_SHAPES, SHAPE_ALIASES)
         self.alpha = check.in_range("alpha", alpha, 0.0, 1.0)
-        self.warmup_shape = check.one_of("warmup_shape", warmup_shape, SHAPES)
+        self.warmup_shape = check.one_of("warmup_shape", warmup_shape, SHAPES, SHAPE_ALIASES)
         self.name = name
 
     def __call__(self, step):
