@@ -122,4 +122,5 @@ def test_each_fit_starts_with_fresh_counters_and_set_state_resumes():
     assert keras_lr.get_learning_rate(model.optimizer) == 0.5
     # set_state holds for one fit only.
     S.rates_per_update(model, [S.Inject([4.0]), plateau], epochs=1)
-    assert plateau.get_state() == {"best": 4.0, "wait": 0, "cooldown_counter": 0}
+    assert plateau.get_state() == {"best": 4.0, "wait": 0, "cooldown_counter": 0,
+                                   "scale_factors": [None]}
