@@ -5,6 +5,7 @@ with the message ``Argument `name` must be <rule>. Received: name=<value>``.
 """
 
 import math
+import os
 import numbers
 from collections.abc import Sequence
 
@@ -138,3 +139,20 @@ def schedule(name, value):
 
         return Constant(rate(name, value))
     fail(name, "a LearningRateSchedule or a number", value, TypeError)
+
+
+def log_dir(name, value, caller):
+    """`None`, or a non-empty path (str or os.PathLike) for TensorBoard event files; the
+    `tensorboard` package must then be installed."""
+    if value is None:
+        return None
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        fail(name, "a path (a str or os.PathLike) or None", value, TypeError)
+    if not os.fspath(value):
+        fail(name, "a non-empty path", value)
+    try:
+        import tensorboard  # noqa: F401 - writes the event files
+    except ImportError as error:
+        raise ImportError(f"{caller}({name}=...) needs TensorBoard: "
+                          "pip install 'keras-lr[tensorboard]'") from error
+    return os.fspath(value)

@@ -82,7 +82,16 @@ VALID = {
                                      mode="triangular", gamma=1.0, cycle_momentum=False,
                                      base_momentum=0.8, max_momentum=0.9),
     finder.check_arguments: dict(start_lr=1e-7, end_lr=10.0, num_steps=100, mode="exponential",
-                                 beta=0.98, stop_factor=4.0, method="valley", batch_size=None),
+                                 beta=0.98, stop_factor=4.0, method="valley", refine=False,
+                                 batch_size=None),
+    keras_lr.Interpolated: dict(points=[(0, 0.1), (5, 0.01)], shape="linear",
+                                steps_per_epoch=None),
+    keras_lr.Tabulated: dict(values=[0.1, 0.05], steps_per_value=3),
+    keras_lr.from_function: dict(fn=lambda epoch: 0.1 / (epoch + 1), length=4, unit="epoch",
+                                 steps_per_epoch=3),
+    keras_lr.SpikeGuard: dict(threshold=4.0, factor=0.5, snapshot_every=100, warmup=20,
+                              window=50, max_rollbacks=5, verbose=0),
+    keras_lr.UpdateMonitor: dict(every_n_updates=100, log_dir=None),
 }
 OWN_SCHEDULES = [n for n in keras_lr.__all__ if n not in keras_lr.KERAS_SCHEDULES and isinstance(
     getattr(keras_lr, n), type) and issubclass(getattr(keras_lr, n),

@@ -83,11 +83,11 @@ class SpikeGuard(keras.callbacks.Callback):
         if self.threshold <= 1.0:
             check.fail("threshold", "> 1", threshold)
         self.factor = check.in_range("factor", factor, 0.0, 1.0, closed=(False, True))
-        self.snapshot_every = check.integer("snapshot_every", snapshot_every, 1)
-        self.warmup = check.integer("warmup", warmup)
-        self.window = check.integer("window", window, 1)
-        self.max_rollbacks = check.integer("max_rollbacks", max_rollbacks)
-        self.verbose = check.integer("verbose", verbose)
+        self.snapshot_every = check.steps("snapshot_every", snapshot_every, 1)
+        self.warmup = check.steps("warmup", warmup)
+        self.window = check.integer("window", window, 1, 10**6)
+        self.max_rollbacks = check.steps("max_rollbacks", max_rollbacks)
+        self.verbose = check.integer("verbose", verbose, 0, 2)
         self.rollbacks = 0
         self.snapshot = None
         self._recent = collections.deque(maxlen=self.window)

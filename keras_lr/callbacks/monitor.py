@@ -1,6 +1,5 @@
 """Put the learning rate, momentum and weight decay into the logs."""
 
-import os
 import time
 
 import keras
@@ -58,20 +57,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
     def __init__(self, update_freq: int = 1, log_dir: str | None = None):
         super().__init__()
         self.update_freq = check.steps("update_freq", update_freq, 1)
-        if log_dir is not None:
-            if isinstance(log_dir, bytes) or not isinstance(log_dir, (str, os.PathLike)):
-                check.fail("log_dir", "a path (a str or os.PathLike) or None", log_dir, TypeError)
-            if not os.fspath(log_dir):
-                check.fail("log_dir", "a non-empty path", log_dir)
-            log_dir = os.fspath(log_dir)
-            try:
-                import tensorboard  # noqa: F401 - writes the event files
-            except ImportError as error:
-                raise ImportError(
-                    "LearningRateMonitor(log_dir=...) needs TensorBoard: "
-                    "pip install 'keras-lr[tensorboard]'"
-                ) from error
-        self.log_dir = log_dir
+        self.log_dir = check.log_dir("log_dir", log_dir, type(self).__name__)
         self._writer = None
         self._pending = None
 

@@ -56,11 +56,8 @@ class UpdateMonitor(keras.callbacks.Callback):
 
     def __init__(self, every_n_updates: int = 100, log_dir: str | None = None):
         super().__init__()
-        self.every_n_updates = check.integer("every_n_updates", every_n_updates, 1)
-        if log_dir is not None and not isinstance(log_dir, (str, bytes)) \
-                and not hasattr(log_dir, "__fspath__"):
-            check.fail("log_dir", "a path or None", log_dir, TypeError)
-        self.log_dir = log_dir
+        self.every_n_updates = check.steps("every_n_updates", every_n_updates, 1)
+        self.log_dir = check.log_dir("log_dir", log_dir, type(self).__name__)
         self.last = {}
         self._writer = None
         self._before = None

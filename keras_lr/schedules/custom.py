@@ -1,7 +1,5 @@
 """Custom schedules without writing a class: through given points, or from a function."""
 
-import math
-import numbers
 from collections.abc import Callable, Sequence
 
 import keras
@@ -11,6 +9,7 @@ from keras import ops
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import (
+    SHAPE_ALIASES,
     SHAPES,
     anneal,
     as_float,
@@ -18,7 +17,6 @@ from keras_lr.schedules._math import (
     at_most,
     const,
     step_dtype,
-    step_max,
 )
 
 MAX_TABLE = 1_000_000  # entries of a tabulated schedule
@@ -73,17 +71,20 @@ class Interpolated(ScheduleBase):
         for pair in points:
             if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
                 check.fail("points", "a list of (step, rate) pairs", points, TypeError)
-            pairs.append((check.at_least("points", pair[0], 0.0), check.positive("points", pair[1])))
+            position = check.in_range("points", pair[0], 0.0, float(check.MAX_STEPS))
+            pairs.append((position, check.rate("points", pair[1])))
         self.points = [list(p) for p in pairs]
-        self.shape = check.one_of("shape", "cosine" if shape == "cos" else shape, SHAPES)
+        self.shape = check.one_of("shape", shape, SHAPES, SHAPE_ALIASES)
         if steps_per_epoch is not None:
-            steps_per_epoch = check.integer("steps_per_epoch", steps_per_epoch, 1)
+            steps_per_epoch = check.steps("steps_per_epoch", steps_per_epoch, 1)
         self.steps_per_epoch = steps_per_epoch
         steps = [round(p[0] * (steps_per_epoch or 1)) for p in pairs]
         if steps_per_epoch is None and any(p[0] != int(p[0]) for p in pairs):
             check.fail("points", "at whole steps (or give steps_per_epoch)", points)
-        if any(b <= a for a, b in zip(steps, steps[1:])):
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
             check.fail("points", "at strictly increasing steps", points)
+        if steps[-1] > check.MAX_STEPS:
+            check.fail("points", f"at steps <= {check.MAX_STEPS}", points)
         self._steps = steps
         self._rates = [p[1] for p in pairs]
         self.name = name
@@ -93,7 +94,7 @@ class Interpolated(ScheduleBase):
         steps, rates = self._steps, self._rates
         if len(steps) == 1:
             return ops.full_like(as_float(step), rates[0])
-        starts = _table([min(s, step_max()) for s in steps[:-1]], step_dtype())
+        starts = _table(steps[:-1], step_dtype())
         flat = ops.searchsorted(starts, ops.reshape(step, [-1]), side="right")  # 1-D for TF
         index = ops.clip(ops.reshape(flat, ops.shape(step)) - 1, 0, len(steps) - 2)
         begin = ops.take(_table(steps[:-1], "float32"), index)
@@ -138,8 +139,8 @@ class Tabulated(ScheduleBase):
             check.fail("values", "a non-empty list of rates", values, TypeError)
         if len(values) > MAX_TABLE:
             check.fail("values", f"at most {MAX_TABLE} rates", f"<{len(values)} rates>")
-        self.values = [check.positive("values", v) for v in values]
-        self.steps_per_value = check.integer("steps_per_value", steps_per_value, 1)
+        self.values = [check.rate("values", v) for v in values]
+        self.steps_per_value = check.steps("steps_per_value", steps_per_value, 1)
         self.name = name
 
     def __call__(self, step):
@@ -185,7 +186,7 @@ def from_function(
     """
     if not callable(fn):
         check.fail("fn", "a function of the epoch or step", fn, TypeError)
-    length = check.integer("length", length, 1)
+    length = check.steps("length", length, 1)
     if length > MAX_TABLE:
         check.fail("length", f"<= {MAX_TABLE}", length)
     unit = check.one_of("unit", unit, ("epoch", "step"))
@@ -193,16 +194,16 @@ def from_function(
     if unit == "epoch":
         if steps_per_epoch is None:
             check.fail("steps_per_epoch", "given for unit='epoch'", steps_per_epoch, TypeError)
-        every = check.integer("steps_per_epoch", steps_per_epoch, 1)
+        every = check.steps("steps_per_epoch", steps_per_epoch, 1)
     values = []
     for i in range(length):
         value = fn(i)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or not math.isfinite(value) or value <= 0:
+        try:
+            values.append(check.rate("fn", value))
+        except (ValueError, TypeError):
             name = getattr(fn, "__name__", "fn")
-            check.fail("fn", f"a function returning rates > 0 ({name}({i}) returned {value!r})",
-                       fn)
-        values.append(float(value))
+            check.fail("fn", "a function returning float32 rates > 0 "
+                       f"({name}({i}) returned {value!r})", fn)
     return Tabulated(values, every)
 
 
