@@ -426,8 +426,7 @@ def _effective_schedule(lr, callbacks, steps, epochs):
 
     for callback in callbacks:
         if isinstance(callback, (keras_lr.OneCycleScheduler, keras_lr.CyclicalScheduler)):
-            callback.params = {"epochs": epochs, "steps": steps}
-            return callback._build(steps)
+            return callback.schedule_for(epochs, steps)
     return lr if not isinstance(lr, float) else keras_lr.Constant(lr)
 
 

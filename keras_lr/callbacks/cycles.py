@@ -39,7 +39,20 @@ class _CycleCallback(keras.callbacks.Callback):
         self.schedule = None
         self._installed = []
 
-    def _build(self, updates_per_epoch):
+    def schedule_for(self, epochs: int, steps_per_epoch: int):
+        """The schedule this callback installs for `fit(epochs=epochs)` with
+        `steps_per_epoch` optimizer updates per epoch (to plot or inspect it).
+
+        Example:
+
+        >>> cb = keras_lr.OneCycleScheduler(0.1, pct_start=0.5)
+        >>> keras_lr.schedule_values(cb.schedule_for(2, 3), 6).round(3).tolist()
+        [0.004, 0.052, 0.1, 0.1, 0.05, 0.0]
+        """
+        epochs = check.steps("epochs", epochs, 1)
+        return self._build(check.steps("steps_per_epoch", steps_per_epoch, 1), epochs)
+
+    def _build(self, updates_per_epoch, epochs):
         """The schedule over the planned run's updates (subclasses)."""
         raise NotImplementedError
 
@@ -59,7 +72,7 @@ class _CycleCallback(keras.callbacks.Callback):
         batches = self.params.get("steps") or 0
         for optimizer in optimizers_of(self.model):
             per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
-            schedule = self.schedule = self._build(batches / per_update)
+            schedule = self.schedule = self._build(batches / per_update, self.params["epochs"])
             done = int(ops.convert_to_numpy(optimizer.iterations))  # updates made so far
             offset = epoch * batches // per_update - done
             lr = Shifted(schedule, offset) if offset else schedule
@@ -155,11 +168,11 @@ class OneCycleScheduler(_CycleCallback):
                           anneal_strategy=anneal_strategy, three_phase=three_phase)
         OneCycle(total_steps=self.total_steps or 1000, **self.cycle)  # validates now
 
-    def _build(self, updates_per_epoch):
+    def _build(self, updates_per_epoch, epochs):
         total = self.total_steps
         if total is None:
             self._needs_steps(updates_per_epoch, "`total_steps`")
-            total = int(self.params["epochs"] * updates_per_epoch)
+            total = int(epochs * updates_per_epoch)
         return OneCycle(total_steps=max(total, 1), **self.cycle)
 
 
@@ -220,9 +233,9 @@ class CyclicalScheduler(_CycleCallback):
         self.sizes = sizes
         self.cycle = dict(initial_learning_rate=initial_learning_rate,
                           max_learning_rate=max_learning_rate, mode=mode, gamma=gamma)
-        self._build(1000)  # validates now
+        self._build(1000, 1)  # validates now
 
-    def _build(self, updates_per_epoch):
+    def _build(self, updates_per_epoch, epochs):
         sizes = self.sizes
         if self.unit == "epochs":
             self._needs_steps(updates_per_epoch, "`unit='steps'`")
