@@ -47,7 +47,7 @@ class _CycleCallback(keras.callbacks.Callback):
 
         >>> cb = keras_lr.OneCycleScheduler(0.1, pct_start=0.5)
         >>> keras_lr.schedule_values(cb.schedule_for(2, 3), 6).round(3).tolist()
-        [0.004, 0.052, 0.1, 0.1, 0.05, 0.0]
+        [0.004, 0.052, 0.1, 0.075, 0.025, 0.0]
         """
         epochs = check.steps("epochs", epochs, 1)
         return self._build(check.steps("steps_per_epoch", steps_per_epoch, 1), epochs)
