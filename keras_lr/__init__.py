@@ -20,6 +20,7 @@ from keras.optimizers.schedules import (  # noqa: E402
     PolynomialDecay,
 )
 
+from keras_lr import finder, suggest
 from keras_lr.callbacks import (
     CyclicalScheduler,
     LearningRateMonitor,
@@ -31,7 +32,6 @@ from keras_lr.callbacks import (
     get_learning_rate,
     get_momentum,
 )
-from keras_lr import finder, suggest
 from keras_lr.finder import LRFinderResult, find_lr
 from keras_lr.plotting import plot_schedule, schedule_values
 from keras_lr.schedules import *  # noqa: F403 - the list is schedules.__all__

@@ -5,11 +5,10 @@ with the message ``Argument `name` must be <rule>. Received: name=<value>``.
 """
 
 import math
-import os
 import numbers
+import os
 from collections.abc import Sequence
 
-import keras
 import numpy as np
 
 # The largest step count, offset or boundary: schedule arithmetic on steps (a period
@@ -128,17 +127,6 @@ def increasing(name, values, minimum=0):
     if any(b <= a for a, b in zip(values, values[1:])):
         fail(name, "strictly increasing", values)
     return values
-
-
-def schedule(name, value):
-    """A `LearningRateSchedule`, or a rate (made a `Constant`)."""
-    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
-        return value
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        from keras_lr.schedules.basic import Constant
-
-        return Constant(rate(name, value))
-    fail(name, "a LearningRateSchedule or a number", value, TypeError)
 
 
 def log_dir(name, value, caller):

@@ -7,8 +7,6 @@ falls fast. The model leaves the test exactly as it came in.
 
 import dataclasses
 import math
-import random
-import sys
 import warnings
 
 import keras
@@ -16,9 +14,8 @@ import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr import _keras
+from keras_lr import _data, _trial
 from keras_lr.plotting import new_axes
-from keras_lr.schedules.basic import Constant
 from keras_lr.schedules.one_cycle import OneCycle
 from keras_lr.schedules.warmup import Warmup
 from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from here too
@@ -98,77 +95,7 @@ class LRFinderResult:
         return ax
 
 
-# --- Data: batches forever, from whatever fit accepts -------------------------------------------
-
-def _batches(x, y, sample_weight, batch_size):
-    """The batches of `x`, read again and again; none at all if a pass yields none."""
-    if _reiterable(x):  # a tf.data.Dataset, a torch DataLoader: one pass per epoch
-        while True:
-            empty = True
-            for batch in x:
-                empty = False
-                yield keras.utils.unpack_x_y_sample_weight(batch)
-            if empty:
-                return
-    elif isinstance(x, keras.utils.PyDataset):
-        while len(x):
-            for i in range(len(x)):
-                yield keras.utils.unpack_x_y_sample_weight(x[i])
-            x.on_epoch_end()
-    elif hasattr(x, "__next__"):
-        for batch in x:
-            yield keras.utils.unpack_x_y_sample_weight(batch)
-    else:
-        n = len(keras.tree.flatten(x)[0])
-        batch_size = batch_size or 32
-        pick = lambda data, a, b: keras.tree.map_structure(lambda v: v[a:b], data)  # noqa: E731
-        while n:
-            for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)
-                yield (pick(x, start, stop), None if y is None else pick(y, start, stop),
-                       None if sample_weight is None else pick(sample_weight, start, stop))
-
-
-def _reiterable(x):
-    """A `tf.data.Dataset` or a `torch.utils.data.DataLoader` (checked without importing either)."""
-    for module, name in (("tensorflow", "data.Dataset"), ("torch", "utils.data.DataLoader")):
-        lib = sys.modules.get(module)
-        if lib is not None:
-            cls = lib
-            for part in name.split("."):
-                cls = getattr(cls, part, None)
-            if isinstance(cls, type) and isinstance(x, cls):
-                return True
-    return False
-
-
 # --- The test -------------------------------------------------------------------------------------
-
-class _Snapshot:
-    """Every variable of the model and the host RNG states, to put back exactly."""
-
-    def __init__(self, model):
-        self.variables = list({id(v): v for v in [*model.variables, *model.metrics_variables]
-                               }.values())
-        self.values = [np.array(ops.convert_to_numpy(v)) for v in self.variables]
-        self.numpy_rng = np.random.get_state()
-        self.python_rng = random.getstate()
-
-    def restore(self):
-        for variable, value in zip(self.variables, self.values):
-            variable.assign(value)
-        np.random.set_state(self.numpy_rng)
-        random.setstate(self.python_rng)
-
-
-def _sweep_optimizer(optimizer, schedule):
-    """A fresh copy of the model's optimizer (config, not state) driven by `schedule`."""
-    clone = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
-    inner = _keras.unwrap(clone)
-    inner.gradient_accumulation_steps = None  # one update per batch
-    _keras.set_learning_rate(inner, schedule)
-    return clone
-
 
 def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, mode="exponential",
                     beta=0.98, stop_factor=4.0, method=None, refine=True, batch_size=None):
@@ -303,15 +230,15 @@ def find_lr(
         schedule = Warmup(end_lr, span, start_factor=start_lr / end_lr)
     lrs = np.asarray(ops.convert_to_numpy(schedule(np.arange(num_steps))), dtype="float64")
 
-    batches = _batches(x, y, sample_weight, batch_size)
-    first = next(batches, None)
+    stream = _data.batches(x, y, sample_weight, batch_size)
+    first = next(stream, None)
     if first is None:
         raise ValueError("find_lr got no batch from `x`: the input is empty.")
     if not model.built:
         model(first[0])
-    snapshot = _Snapshot(model)
+    snapshot = _trial.Snapshot(model)
     original = model.optimizer
-    model.optimizer = _sweep_optimizer(original, schedule)
+    model.optimizer = _trial.sweep_optimizer(original, schedule)
     model.optimizer.build(model.trainable_variables)
     model.make_train_function(force=True)
     losses, stopped, best, avg = [], False, math.inf, 0.0
@@ -331,7 +258,7 @@ def find_lr(
                 break
             best = min(best, smoothed)
             if step + 1 < num_steps:
-                batch = next(batches, None)
+                batch = next(stream, None)
                 if batch is None:  # a generator that cannot be read again ran out
                     warnings.warn(f"find_lr: the input ran out after {step + 1} batches, "
                                   f"before num_steps={num_steps}; the sweep stops there. "
@@ -351,41 +278,11 @@ def find_lr(
     suggestions = suggest_all(lrs[:finite], smoothed, num_steps)
     smoothed = np.concatenate([smoothed, np.full(len(losses) - finite, np.nan)])
     if refine:
-        refined = _refine(model, _batches(x, y, sample_weight, batch_size),
-                          candidates(suggestions), max(2, num_steps // 2))
+        refined = _trial.refine(model, _data.batches(x, y, sample_weight, batch_size),
+                                candidates(suggestions), max(2, num_steps // 2))
         if refined is not None:
             suggestions["refined"] = refined
         elif method == "refined":
             method = "balanced"
     return LRFinderResult(lrs=lrs, losses=losses, smoothed=smoothed, suggestions=suggestions,
                           method=method, stopped_early=stopped)
-
-
-def _refine(model, batches, rates, num_steps):
-    """The rate of `rates` whose constant-rate run of `num_steps` updates (fresh optimizer
-    copy, same starting weights, same batches) ends with the lowest mean loss over its last
-    quarter; everything restored afterwards, as after the sweep."""
-    data = [batch for batch, _ in zip(batches, range(num_steps))]
-    if not data:
-        warnings.warn("find_lr: no batch left to refine the suggestion (a generator cannot be "
-                      "read again); result.suggestion is the 'balanced' rule's.", stacklevel=3)
-        return None
-    tail = max(1, len(data) // 4)
-    snapshot = _Snapshot(model)
-    original = model.optimizer
-    scores = []
-    try:
-        for rate in rates:
-            model.optimizer = _sweep_optimizer(original, Constant(rate))
-            model.optimizer.build(model.trainable_variables)
-            model.make_train_function(force=True)
-            losses = [float(model.train_on_batch(*batch, return_dict=True)["loss"])
-                      for batch in data]
-            snapshot.restore()
-            ends = losses[-tail:]
-            scores.append(sum(ends) / tail if all(map(math.isfinite, losses)) else math.inf)
-    finally:
-        model.optimizer = original
-        model.make_train_function(force=True)
-        snapshot.restore()
-    return float(rates[int(np.argmin(scores))])

@@ -232,7 +232,7 @@ def test_find_lr_restores_the_model_and_leaves_its_optimizer_alone():
                         for v in model.optimizer.variables]
     result = keras_lr.find_lr(model, X, T, batch_size=4, num_steps=20, start_lr=1e-4, end_lr=1.0)
     assert len(result.losses) >= 2
-    assert 1e-4 <= result.suggestion <= 1.0
+    assert 0.99e-4 <= result.suggestion <= 1.0  # within the sweep (float32 rates)
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
     for v, b in zip(model.optimizer.variables, optimizer_before):

@@ -10,6 +10,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr import _keras
+from keras_lr._trial import HostCopy
 from keras_lr.callbacks._optim import make_scalable, optimizers_of, scale_rate
 from keras_lr.suggest import diverged
 
@@ -119,28 +120,24 @@ class SpikeGuard(keras.callbacks.Callback):
     def _take_snapshot(self):
         """Copy the state to the host; False (the last snapshot kept) if it is not finite."""
         _keras.sync_state(self.model)
-        copy = [(v, np.array(ops.convert_to_numpy(v))) for v in self._variables()]
+        copy = HostCopy(self._variables())
         self._since_snapshot = 0
-        if not all(np.isfinite(value).all() for _, value in copy
-                   if np.issubdtype(value.dtype, np.floating)):
+        if not copy.finite():
             return False
         self.snapshot = copy
         # The running metrics as they were, to resume the epoch's means from there.
-        self._metrics = ([(v, np.array(ops.convert_to_numpy(v)))
-                          for v in self.model.metrics_variables],
-                         self._epoch, self._seen, self._mean)
+        self._metrics = (HostCopy(self.model.metrics_variables), self._epoch, self._seen,
+                         self._mean)
         return True
 
     def _roll_back(self, batch, reason):
         _keras.sync_state(self.model)
-        for variable, value in self.snapshot:
-            variable.assign(value)
+        self.snapshot.restore()
         for optimizer in optimizers_of(self.model):
             scale_rate(optimizer, self.factor)
         metrics, epoch, seen, mean = self._metrics
         if epoch == self._epoch:  # the epoch's means continue from the snapshot
-            for variable, value in metrics:
-                variable.assign(value)
+            metrics.restore()
             self._seen, self._mean = seen, mean
         else:
             self.model.reset_metrics()

@@ -1,5 +1,7 @@
 """Simple decays: constant, step, multi-step and inverse square root."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -194,3 +196,11 @@ class InverseSqrtDecay(ScheduleBase):
         time = 1.0 + rate * as_float(as_step(step))
         return self.initial_learning_rate * ops.rsqrt(time)
 
+
+def as_schedule(name, value):
+    """`value` if it is a `LearningRateSchedule`; a rate (a number) made a `Constant`."""
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return Constant(check.rate(name, value))
+    check.fail(name, "a LearningRateSchedule or a number", value, TypeError)

@@ -7,7 +7,7 @@ from keras_lr import _checks as check
 from keras_lr._keras import carried
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_step, const, minus, shift
-from keras_lr.schedules.basic import Constant
+from keras_lr.schedules.basic import Constant, as_schedule
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -54,7 +54,7 @@ class SequentialSchedule(ScheduleBase):
         super().__init__()
         if isinstance(schedules, (str, bytes)) or not isinstance(schedules, (list, tuple)):
             check.fail("schedules", "a list of schedules", schedules, TypeError)
-        self.schedules = [check.schedule("schedules", s) for s in schedules]
+        self.schedules = [as_schedule("schedules", s) for s in schedules]
         self.boundaries = check.increasing("boundaries", boundaries, 1)
         if len(self.boundaries) != len(self.schedules) - 1 or not self.schedules:
             check.fail(
@@ -111,7 +111,7 @@ class Scaled(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.schedule = check.schedule("schedule", schedule)
+        self.schedule = as_schedule("schedule", schedule)
         _check_constant_product(self.schedule, factor)
         self.factor = keras.Variable(
             check.rate("factor", factor),
@@ -148,7 +148,7 @@ class _Clock(ScheduleBase):
     _nested = ("schedule",)
 
     def _wrap(self, schedule, every_name, every, name):
-        self.schedule = check.schedule("schedule", schedule)
+        self.schedule = as_schedule("schedule", schedule)
         setattr(self, every_name, check.steps(every_name, every, 1))
         self._every = getattr(self, every_name)
         self.name = name
@@ -259,7 +259,7 @@ class Shifted(ScheduleBase):
 
     def __init__(self, schedule, offset: int, name: str | None = None):
         super().__init__()
-        self.schedule = check.schedule("schedule", schedule)
+        self.schedule = as_schedule("schedule", schedule)
         self.offset = check.integer("offset", offset, -check.MAX_STEPS, check.MAX_STEPS)
         self.name = name
 

@@ -10,7 +10,6 @@ from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_float, as_step, const, step_dtype, step_max, weights
 
-
 MAX_CYCLES = 4096
 
 

@@ -17,6 +17,7 @@ from keras_lr.schedules._math import (
     const,
     minus,
 )
+from keras_lr.schedules.basic import as_schedule
 
 
 def ramp(step, warmup_steps, target, start_factor, shape):
@@ -91,7 +92,7 @@ class Warmup(ScheduleBase):
         name: str | None = None,
     ):
         super().__init__()
-        self.schedule = check.schedule("schedule", schedule)
+        self.schedule = as_schedule("schedule", schedule)
         self.warmup_steps = check.steps("warmup_steps", warmup_steps, 1)
         self.start_factor = _start_factor(start_factor)
         self.shape = check.one_of("shape", shape, SHAPES, SHAPE_ALIASES)
