@@ -143,7 +143,7 @@ def make_grid(tasks):
 
 def quality(tasks):
     grid = json.loads(GRID_FILE.read_text())["tasks"]
-    rules = [*keras_lr.suggest.METHODS, "refined"]
+    rules = [*keras_lr.suggest.rule_names(), "refined"]
     extra = []  # refinement's updates relative to the sweep's
     hits = {r: 0 for r in rules}
     low = {r: 0 for r in rules}  # suggestions more than 10x below the grid's best rate

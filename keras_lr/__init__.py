@@ -20,7 +20,8 @@ from keras.optimizers.schedules import (  # noqa: E402
     PolynomialDecay,
 )
 
-from keras_lr import finder, suggest
+from keras_lr import finder, recipes, suggest
+from keras_lr._version import __version__
 from keras_lr.callbacks import (
     CyclicalScheduler,
     LearningRateMonitor,
@@ -34,38 +35,69 @@ from keras_lr.callbacks import (
 )
 from keras_lr.finder import LRFinderResult, find_lr
 from keras_lr.plotting import plot_schedule, schedule_values
-from keras_lr.schedules import *  # noqa: F403 - the list is schedules.__all__
-from keras_lr.schedules import __all__ as _schedules
+from keras_lr.schedules import (
+    Constant,
+    CosineWarmRestarts,
+    Cyclical,
+    Interpolated,
+    InverseSqrtDecay,
+    MultiStepDecay,
+    OneCycle,
+    PerEpoch,
+    PerUpdate,
+    Scaled,
+    SequentialSchedule,
+    Shifted,
+    StepDecay,
+    Tabulated,
+    Warmup,
+    WarmupStableDecay,
+    from_function,
+)
 
-__version__ = "0.1.0"
-
-KERAS_SCHEDULES = [
+__all__ = [
+    # keras-lr's schedules
+    "Constant",
+    "CosineWarmRestarts",
+    "Cyclical",
+    "Interpolated",
+    "InverseSqrtDecay",
+    "MultiStepDecay",
+    "OneCycle",
+    "PerEpoch",
+    "PerUpdate",
+    "Scaled",
+    "SequentialSchedule",
+    "Shifted",
+    "StepDecay",
+    "Tabulated",
+    "Warmup",
+    "WarmupStableDecay",
+    "from_function",
+    # Keras's own schedules, the same objects
     "CosineDecay",
     "CosineDecayRestarts",
     "ExponentialDecay",
     "InverseTimeDecay",
     "PiecewiseConstantDecay",
     "PolynomialDecay",
-]
-
-CALLBACKS = [
+    # callbacks and their helpers
     "CyclicalScheduler",
     "LearningRateMonitor",
     "OneCycleScheduler",
     "ReduceLROnPlateau",
     "SpikeGuard",
     "UpdateMonitor",
-]
-
-__all__ = [
-    *_schedules,
-    *KERAS_SCHEDULES,
-    *CALLBACKS,
-    "LRFinderResult",
     "attach",
-    "find_lr",
     "get_learning_rate",
     "get_momentum",
+    # the range test, plots, recipes
+    "LRFinderResult",
+    "find_lr",
+    "finder",
     "plot_schedule",
+    "recipes",
     "schedule_values",
+    "suggest",
+    "__version__",
 ]

@@ -19,10 +19,9 @@ from keras_lr.plotting import new_axes
 from keras_lr.schedules.one_cycle import OneCycle
 from keras_lr.schedules.warmup import Warmup
 from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from here too
-    METHODS,
-    SUGGESTERS,
     candidates,
     diverged,
+    rule_names,
     smooth,
     suggest_all,
     suggest_balanced,
@@ -31,6 +30,8 @@ from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from
     suggest_steepest,
     suggest_valley,
 )
+
+__all__ = ["LRFinderResult", "check_arguments", "find_lr"]
 
 # --- The result ----------------------------------------------------------------------------------
 
@@ -123,7 +124,7 @@ def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, mode="exponent
         check.fail("stop_factor", "> 1", stop_factor)
     if method is None:
         method = "refined" if refine else "balanced"
-    check.one_of("method", method, METHODS + ("refined",))
+    check.one_of("method", method, (*rule_names(), "refined"))
     if method == "refined" and not refine:
         check.fail("method", "a curve rule when refine=False", method)
     if batch_size is not None:

@@ -7,6 +7,8 @@ from keras import ops
 
 from keras_lr import _checks as check
 
+__all__ = ["plot_schedule", "schedule_values"]
+
 
 def _steps(steps):
     """A count `n` (an integral float such as 1e3 too) as `0 .. n - 1`; else the steps."""

@@ -12,8 +12,27 @@ each rule to the part of the curve it is meant for, as `find_lr` does.
 
 import numpy as np
 
-#: The rule names, in the order of `find_lr`'s `suggestions`.
-METHODS = ("valley", "longest_fall", "steepest", "minimum", "balanced")
+__all__ = [
+    "candidates",
+    "diverged",
+    "rule_names",
+    "fastai_window",
+    "smooth",
+    "suggest_all",
+    "suggest_balanced",
+    "suggest_longest_fall",
+    "suggest_minimum",
+    "suggest_steepest",
+    "suggest_valley",
+    "valley_index",
+]
+
+_METHODS = ("valley", "longest_fall", "steepest", "minimum", "balanced")
+
+
+def rule_names() -> tuple[str, ...]:
+    """The curve rules' names, in the order of `find_lr`'s `suggestions`."""
+    return _METHODS
 
 
 def smooth(losses, beta=0.98):
@@ -108,7 +127,7 @@ def suggest_balanced(lrs, smoothed):
 
 
 WINDOWED = ("valley",)  # the rules that see `fastai_window`
-SUGGESTERS = {"valley": suggest_valley, "longest_fall": suggest_longest_fall,
+_SUGGESTERS = {"valley": suggest_valley, "longest_fall": suggest_longest_fall,
               "steepest": suggest_steepest, "minimum": suggest_minimum,
               "balanced": suggest_balanced}
 
@@ -150,9 +169,9 @@ def suggest_all(lrs, smoothed, num_steps):
     stop = int(np.argmin(finite)) if not finite.all() else len(smoothed)
     full = lrs[:stop], smoothed[:stop]
     if not stop:
-        return {name: float(lrs[0]) for name in SUGGESTERS}
+        return {name: float(lrs[0]) for name in _SUGGESTERS}
     window = fastai_window(lrs, smoothed, num_steps)
     if len(window[1]) < 2:
         window = full
     return {name: fn(*(window if name in WINDOWED else full))
-            for name, fn in SUGGESTERS.items()}
+            for name, fn in _SUGGESTERS.items()}

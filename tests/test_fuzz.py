@@ -59,10 +59,10 @@ VALID = {
     keras_lr.CosineWarmRestarts: dict(initial_learning_rate=0.1, first_decay_steps=4, t_mul=2.0,
                                       m_mul=0.9, alpha=0.1, cycle_limit=None),
     keras_lr.Warmup: dict(schedule=C, warmup_steps=3, start_factor=None, shape="linear",
-                          shift_schedule=True),
+                          shift_schedule=True, initial_learning_rate=None, hold_steps=0),
     keras_lr.WarmupStableDecay: dict(max_learning_rate=0.1, warmup_steps=2, stable_steps=3,
                                      decay_steps=4, decay_shape="cosine", alpha=0.0,
-                                     warmup_shape="linear"),
+                                     warmup_shape="linear", initial_learning_rate=None),
     keras_lr.SequentialSchedule: dict(schedules=[C, keras_lr.StepDecay(0.1, 2)], boundaries=[3]),
     keras_lr.Scaled: dict(schedule=C, factor=0.5),
     keras_lr.PerEpoch: dict(schedule=keras_lr.StepDecay(0.1, 2), steps_per_epoch=3),
@@ -93,7 +93,10 @@ VALID = {
                               window=50, max_rollbacks=5, verbose=0),
     keras_lr.UpdateMonitor: dict(every_n_updates=100, log_dir=None),
 }
-OWN_SCHEDULES = [n for n in keras_lr.__all__ if n not in keras_lr.KERAS_SCHEDULES and isinstance(
+KERAS_SCHEDULES = [n for n in keras_lr.__all__ if hasattr(keras.optimizers.schedules, n)]
+CALLBACKS = [n for n in keras_lr.__all__ if isinstance(getattr(keras_lr, n), type)
+             and issubclass(getattr(keras_lr, n), keras.callbacks.Callback)]
+OWN_SCHEDULES = [n for n in keras_lr.__all__ if n not in KERAS_SCHEDULES and isinstance(
     getattr(keras_lr, n), type) and issubclass(getattr(keras_lr, n),
                                                keras.optimizers.schedules.LearningRateSchedule)]
 STEPS = np.array([0, 1, 2, 3, 7, 19, 20, 100, 999, 2**31 - 1, 2**40, 2**62], dtype="int64")
@@ -101,7 +104,7 @@ STEPS = np.array([0, 1, 2, 3, 7, 19, 20, 100, 999, 2**31 - 1, 2**40, 2**62], dty
 
 def test_every_public_constructor_is_fuzzed():
     covered = {getattr(c, "__name__", "") for c in VALID}
-    assert set(OWN_SCHEDULES) | set(keras_lr.CALLBACKS) <= covered
+    assert set(OWN_SCHEDULES) | set(CALLBACKS) <= covered
     for make, kwargs in VALID.items():  # the valid arguments are each constructor's own
         assert set(kwargs) <= set(inspect.signature(make).parameters) - {"name"}, make
 

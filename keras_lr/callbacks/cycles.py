@@ -13,6 +13,8 @@ from keras_lr.schedules.compose import PerUpdate, Shifted
 from keras_lr.schedules.cyclical import Cyclical
 from keras_lr.schedules.one_cycle import OneCycle
 
+__all__ = ["CyclicalScheduler", "OneCycleScheduler"]
+
 
 class _CycleCallback(keras.callbacks.Callback):
     """Install a schedule (and a momentum curve) for one `fit`, graph-side.

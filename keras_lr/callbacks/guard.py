@@ -14,6 +14,8 @@ from keras_lr._trial import HostCopy
 from keras_lr.callbacks._optim import make_scalable, optimizers_of, scale_rate
 from keras_lr.suggest import diverged
 
+__all__ = ["SpikeGuard"]
+
 
 class SpikeGuard(keras.callbacks.Callback):
     """Roll back a loss spike or a NaN, multiply the rate by `factor`, and go on training.

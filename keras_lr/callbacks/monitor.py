@@ -17,6 +17,8 @@ from keras_lr.callbacks._optim import (
     optimizers_of,
 )
 
+__all__ = ["LearningRateMonitor", "ScalarWriter"]
+
 
 class LearningRateMonitor(keras.callbacks.Callback):
     """Write the learning rate (and momentum, weight decay) into the epoch logs.

@@ -18,6 +18,8 @@ from keras_lr.callbacks._optim import (
     scale_rate,
 )
 
+__all__ = ["ReduceLROnPlateau"]
+
 MODES = ("auto", "min", "max")
 THRESHOLD_MODES = ("rel", "abs")
 

@@ -8,6 +8,8 @@ from keras_lr import _checks as check
 from keras_lr import _keras
 from keras_lr.callbacks._optim import get_learning_rate, get_momentum
 
+__all__ = ["UpdateMonitor"]
+
 
 def _host(variable):
     return np.asarray(ops.convert_to_numpy(variable), dtype="float64")

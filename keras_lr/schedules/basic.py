@@ -9,6 +9,8 @@ from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_float, as_step, const, step_dtype
 
+__all__ = ["Constant", "InverseSqrtDecay", "MultiStepDecay", "StepDecay", "as_schedule"]
+
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class Constant(ScheduleBase):

@@ -9,6 +9,8 @@ from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_step, const, minus, shift
 from keras_lr.schedules.basic import Constant, as_schedule
 
+__all__ = ["PerEpoch", "PerUpdate", "Scaled", "SequentialSchedule", "Shifted"]
+
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class SequentialSchedule(ScheduleBase):

@@ -15,6 +15,8 @@ from keras_lr.schedules._math import (
     const,
 )
 
+__all__ = ["OneCycle", "phased"]
+
 
 def phased(step, ends, levels, shape):
     """Anneal `levels[i] -> levels[i + 1]` over phase `i`.

@@ -10,6 +10,8 @@ from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_float, as_step, const, step_dtype, step_max, weights
 
+__all__ = ["CosineWarmRestarts", "cycle_position", "cycle_starts"]
+
 MAX_CYCLES = 4096
 
 

@@ -19,19 +19,31 @@ from keras_lr.schedules._math import (
 )
 from keras_lr.schedules.basic import as_schedule
 
+__all__ = ["Warmup", "WarmupStableDecay", "ramp"]
 
-def ramp(step, warmup_steps, target, start_factor, shape):
-    """Warm up from `start_factor * target` at step 0 to `target` at `warmup_steps`."""
+
+def ramp(step, warmup_steps, target, start_factor, shape, start=None):
+    """Warm up to `target` at `warmup_steps` from `start` at step 0, or from
+    `start_factor * target` (`None`: `1 / (warmup_steps + 1)`)."""
+    pct = as_float(step) * (1.0 / warmup_steps)  # callers select the ramp only below warmup
+    if start is not None:
+        return anneal(start, target, pct, shape)
     if start_factor is None:
         start_factor = 1.0 / (warmup_steps + 1)
-    pct = as_float(step) * (1.0 / warmup_steps)  # callers select the ramp only below warmup
     return target * anneal(start_factor, 1.0, pct, shape)
 
 
-def _start_factor(start_factor):
-    if start_factor is None:
-        return None
-    return check.in_range("start_factor", start_factor, 0.0, 1.0)
+def _start(start_factor, initial_learning_rate):
+    """(start_factor, initial_learning_rate), checked: at most one of them."""
+    if start_factor is not None:
+        start_factor = check.in_range("start_factor", start_factor, 0.0, 1.0)
+    if initial_learning_rate is not None:
+        if start_factor is not None:
+            check.fail("initial_learning_rate", "None when start_factor is given",
+                       initial_learning_rate)
+        initial_learning_rate = check.in_range("initial_learning_rate", initial_learning_rate,
+                                               0.0, check.RATE_MAX)
+    return start_factor, initial_learning_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -53,7 +65,11 @@ class Warmup(ScheduleBase):
 
     By default `start_factor = 1 / (warmup_steps + 1)`: the first update gets
     `target / (warmup_steps + 1)`, not 0, and the linear ramp climbs in equal
-    steps of `target / (warmup_steps + 1)` right into the handover.
+    steps of `target / (warmup_steps + 1)` right into the handover. Give
+    `initial_learning_rate` instead to start from a rate you know (Keras's
+    `CosineDecay(initial_learning_rate, warmup_target=...)` convention), and
+    `hold_steps` to stay at `target` that long after warmup before the
+    wrapped schedule starts.
 
     Args:
         schedule: A `LearningRateSchedule` (keras-lr's or Keras's), or a
@@ -63,14 +79,18 @@ class Warmup(ScheduleBase):
             [0, 1] (`None`: `1 / (warmup_steps + 1)`; 0 starts at exactly 0).
         shape: `"linear"`, or `"cosine"` (a half cosine: smooth at both ends).
         shift_schedule: Whether the wrapped schedule's clock starts after
-            warmup (see above).
+            warmup and hold (see above).
+        initial_learning_rate: The rate at step 0, >= 0, instead of
+            `start_factor` (`None`: use `start_factor`).
+        hold_steps: Steps at `target` after warmup, an integer >= 0.
         name: Optional name of the schedule.
 
     Returns:
         A `LearningRateSchedule`.
 
     Raises:
-        ValueError: If an argument is out of range or `shape` is unknown.
+        ValueError: If an argument is out of range, `shape` is unknown, or both
+            `start_factor` and `initial_learning_rate` are given.
         TypeError: If `schedule` is neither a schedule nor a number.
 
     Example:
@@ -78,6 +98,10 @@ class Warmup(ScheduleBase):
     >>> sched = keras_lr.Warmup(keras_lr.StepDecay(1.0, 2, 0.5), warmup_steps=3)
     >>> keras_lr.schedule_values(sched, 7).round(4).tolist()
     [0.25, 0.5, 0.75, 1.0, 1.0, 0.5, 0.5]
+    >>> sched = keras_lr.Warmup(keras_lr.StepDecay(1.0, 2, 0.5), warmup_steps=3,
+    ...                         initial_learning_rate=0.1, hold_steps=2)
+    >>> keras_lr.schedule_values(sched, 9).round(4).tolist()
+    [0.1, 0.4, 0.7, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
     """
 
     _nested = ("schedule",)
@@ -89,26 +113,35 @@ class Warmup(ScheduleBase):
         start_factor: float | None = None,
         shape: str = "linear",
         shift_schedule: bool = True,
+        initial_learning_rate: float | None = None,
+        hold_steps: int = 0,
         name: str | None = None,
     ):
         super().__init__()
         self.schedule = as_schedule("schedule", schedule)
         self.warmup_steps = check.steps("warmup_steps", warmup_steps, 1)
-        self.start_factor = _start_factor(start_factor)
+        self.start_factor, self.initial_learning_rate = _start(start_factor,
+                                                               initial_learning_rate)
         self.shape = check.one_of("shape", shape, SHAPES, SHAPE_ALIASES)
         self.shift_schedule = check.boolean("shift_schedule", shift_schedule)
+        self.hold_steps = check.steps("hold_steps", hold_steps, 0)
+        check.steps_total(("warmup_steps", "hold_steps"), (self.warmup_steps, self.hold_steps))
         self.name = name
 
     def __call__(self, step):
         step = as_step(step)
         warm = const(self.warmup_steps)
+        held = self.warmup_steps + self.hold_steps
         # One evaluation of the wrapped schedule serves both sides: during
-        # warmup its clamped step is the handover step, so it gives `target`.
+        # warmup and hold its clamped step is the handover step: it gives `target`.
         if self.shift_schedule:
-            inner = self.schedule(minus(step, self.warmup_steps))
+            inner = self.schedule(minus(step, held))
+        elif self.hold_steps:
+            inner = self.schedule(ops.where(step < const(held), warm, step))
         else:
             inner = self.schedule(at_least(step, warm))
-        before = ramp(step, self.warmup_steps, inner, self.start_factor, self.shape)
+        before = ramp(step, self.warmup_steps, inner, self.start_factor, self.shape,
+                      self.initial_learning_rate)
         return ops.where(step < warm, before, inner)
 
 
@@ -134,6 +167,8 @@ class WarmupStableDecay(ScheduleBase):
         decay_shape: `"linear"`, `"cosine"` or `"1-sqrt"`.
         alpha: The floor as a fraction of `max_learning_rate`, in [0, 1].
         warmup_shape: `"linear"` or `"cosine"`.
+        initial_learning_rate: The rate at step 0, >= 0 (`None`:
+            `max_learning_rate / (warmup_steps + 1)`; 0 is Hugging Face's start).
         name: Optional name of the schedule.
 
     Returns:
@@ -160,10 +195,12 @@ class WarmupStableDecay(ScheduleBase):
         decay_shape: str = "cosine",
         alpha: float = 0.0,
         warmup_shape: str = "linear",
+        initial_learning_rate: float | None = None,
         name: str | None = None,
     ):
         super().__init__()
         self.max_learning_rate = check.rate("max_learning_rate", max_learning_rate)
+        _, self.initial_learning_rate = _start(None, initial_learning_rate)
         self.warmup_steps = check.steps("warmup_steps", warmup_steps, 0)
         self.stable_steps = check.steps("stable_steps", stable_steps, 0)
         self.decay_steps = check.steps("decay_steps", decay_steps, 1)
@@ -181,6 +218,7 @@ class WarmupStableDecay(ScheduleBase):
         done = as_float(at_most(minus(step, begin), const(self.decay_steps))) / self.decay_steps
         lr = anneal(peak, self.alpha * peak, done, self.decay_shape)
         if self.warmup_steps:
-            before = ramp(step, self.warmup_steps, peak, None, self.warmup_shape)
+            before = ramp(step, self.warmup_steps, peak, None, self.warmup_shape,
+                          self.initial_learning_rate)
             lr = ops.where(step < self.warmup_steps, before, lr)
         return lr
