@@ -41,7 +41,7 @@ def reiterable(x):
     for module, name in (("tensorflow", "data.Dataset"), ("torch", "utils.data.DataLoader")):
         lib = sys.modules.get(module)
         if lib is not None:
-            cls = lib
+            cls: object = lib
             for part in name.split("."):
                 cls = getattr(cls, part, None)
             if isinstance(cls, type) and isinstance(x, cls):

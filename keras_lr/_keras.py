@@ -197,11 +197,14 @@ class InStep:
             setattr(optimizer, name, original)
         self.curves = {}
 
-    def value(self, name):
-        """The current value of a scheduled attribute, as a float (None if not scheduled)."""
+    def value(self, name, last=False):
+        """A scheduled attribute's value at the next update (or the `last` one made), as a
+        float; None if it is not scheduled."""
         if name not in self.curves:
             return None
-        return float(ops.convert_to_numpy(self.curves[name][1](self.optimizer.iterations)))
+        update = int(ops.convert_to_numpy(self.optimizer.iterations))
+        update = max(update - 1, 0) if last else update
+        return float(ops.convert_to_numpy(self.curves[name][1](update)))
 
     def apply(self, grads, trainable_variables=None):
         """The optimizer's `apply`, with each scheduled hyperparameter computed once."""

@@ -48,7 +48,7 @@ class StepValue:
     def __ge__(self, other):
         return self.original >= other
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # compares as a float, hashes as nothing
 
     def __tf_tensor__(self, dtype=None, name=None):
         return self.tensor if dtype is None else ops.cast(self.tensor, dtype)

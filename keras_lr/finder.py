@@ -272,12 +272,12 @@ def find_lr(
         model.make_train_function(force=True)
         snapshot.restore()
 
-    losses = np.array(losses, dtype="float64")
-    lrs = lrs[: len(losses)]
-    finite = len(losses) - (not np.isfinite(losses[-1]))  # only the last can be NaN/Inf
-    smoothed = smooth(losses[:finite], beta)
-    suggestions = suggest_all(lrs[:finite], smoothed, num_steps)
-    smoothed = np.concatenate([smoothed, np.full(len(losses) - finite, np.nan)])
+    recorded = np.array(losses, dtype="float64")
+    lrs = lrs[: len(recorded)]
+    finite = len(recorded) - (not np.isfinite(recorded[-1]))  # only the last can be NaN/Inf
+    curve = smooth(recorded[:finite], beta)
+    suggestions = suggest_all(lrs[:finite], curve, num_steps)
+    curve = np.concatenate([curve, np.full(len(recorded) - finite, np.nan)])
     if refine:
         refined = _trial.refine(model, _data.batches(x, y, sample_weight, batch_size),
                                 candidates(suggestions), max(2, num_steps // 2))
@@ -285,5 +285,5 @@ def find_lr(
             suggestions["refined"] = refined
         elif method == "refined":
             method = "balanced"
-    return LRFinderResult(lrs=lrs, losses=losses, smoothed=smoothed, suggestions=suggestions,
+    return LRFinderResult(lrs=lrs, losses=recorded, smoothed=curve, suggestions=suggestions,
                           method=method, stopped_early=stopped)

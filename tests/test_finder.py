@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import keras_lr
+from keras_lr import _data, _trial
 from keras_lr import finder, suggest
 from tests import oracles
 
@@ -256,8 +257,8 @@ def test_refine_picks_the_rate_that_trains_best_and_restores_everything():
     x, y = regression_data()
     model = model_with_state(keras.optimizers.SGD(0.01))
     before = state(model)
-    batches = finder._batches(x, y, None, 32)
-    assert finder._refine(model, batches, [1e-5, 0.1, 50.0], 20) == 0.1
+    batches = _data.batches(x, y, None, 32)
+    assert _trial.refine(model, batches, [1e-5, 0.1, 50.0], 20) == 0.1
     assert_same(before, state(model))
 
 

@@ -11,7 +11,7 @@ from keras_lr import _keras
 from keras_lr._keras import Schedule, momentum_name, unwrap
 from keras_lr.schedules.compose import Scaled
 
-__all__ = ["Schedule", "attach", "get_learning_rate", "get_momentum", "log_names",
+__all__ = ["Schedule", "applied_learning_rate", "applied_momentum", "attach", "get_learning_rate", "get_momentum", "log_names",
            "make_scalable", "momentum_name", "optimizers_of", "scale_factor", "scale_rate",
            "unwrap"]
 
@@ -19,7 +19,7 @@ __all__ = ["Schedule", "attach", "get_learning_rate", "get_momentum", "log_names
 def optimizers_of(model):
     """Every optimizer of `model`: `model.optimizer` (or its `.optimizers`)
     and optimizers held as attributes of the model (GAN-style models)."""
-    found = []
+    found: list = []
     first = getattr(model, "optimizer", None)
     candidates = list(getattr(unwrap(first), "optimizers", None) or [first])
     candidates += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
@@ -68,6 +68,29 @@ def get_momentum(optimizer):
     state = _keras.attached(optimizer)
     scheduled = state.value(name) if state is not None else None
     return _float(scheduled) if scheduled is not None else float(getattr(optimizer, name))
+
+
+def applied_learning_rate(optimizer) -> float:
+    """The rate of the optimizer's last update (of its first, before any), as a float.
+
+    What the logs show for an epoch, as Keras's `LearningRateScheduler` logs
+    the rate used during the epoch.
+    """
+    lr = _keras.learning_rate_of(optimizer)
+    if not isinstance(lr, Schedule):
+        return get_learning_rate(optimizer)
+    done = int(ops.convert_to_numpy(_keras.iterations_of(optimizer)))  # micro-batches
+    return _float(lr(max(done - 1, 0)))
+
+
+def applied_momentum(optimizer):
+    """`momentum`/`beta_1` of the optimizer's last update, or None."""
+    name = momentum_name(optimizer)
+    if name is None:
+        return None
+    state = _keras.attached(optimizer)
+    scheduled = state.value(name, last=True) if state is not None else None
+    return _float(scheduled) if scheduled is not None else float(getattr(unwrap(optimizer), name))
 
 
 def attach(optimizer) -> keras.optimizers.Optimizer:

@@ -1,6 +1,7 @@
 """1-cycle and cyclical training as callbacks, with momentum cycled in the step."""
 
 import warnings
+from typing import Any
 
 import keras
 from keras import ops
@@ -165,9 +166,10 @@ class OneCycleScheduler(_CycleCallback):
         super().__init__(cycle_momentum, base_momentum, max_momentum)
         self.total_steps = (None if total_steps is None
                             else check.steps("total_steps", total_steps, 1))
-        self.cycle = dict(max_learning_rate=max_learning_rate, pct_start=pct_start,
-                          div_factor=div_factor, final_div_factor=final_div_factor,
-                          anneal_strategy=anneal_strategy, three_phase=three_phase)
+        self.cycle: dict[str, Any] = dict(
+            max_learning_rate=max_learning_rate, pct_start=pct_start, div_factor=div_factor,
+            final_div_factor=final_div_factor, anneal_strategy=anneal_strategy,
+            three_phase=three_phase)
         OneCycle(total_steps=self.total_steps or 1000, **self.cycle)  # validates now
 
     def _build(self, updates_per_epoch, epochs):
@@ -233,12 +235,13 @@ class CyclicalScheduler(_CycleCallback):
             sizes = {k: None if v is None else check.in_range(
                 k, v, 0.0, check.MAX_STEPS, (False, True)) for k, v in sizes.items()}
         self.sizes = sizes
-        self.cycle = dict(initial_learning_rate=initial_learning_rate,
-                          max_learning_rate=max_learning_rate, mode=mode, gamma=gamma)
+        self.cycle: dict[str, Any] = dict(
+            initial_learning_rate=initial_learning_rate, max_learning_rate=max_learning_rate,
+            mode=mode, gamma=gamma)
         self._build(1000, 1)  # validates now
 
     def _build(self, updates_per_epoch, epochs):
-        sizes = self.sizes
+        sizes: dict[str, Any] = self.sizes
         if self.unit == "epochs":
             self._needs_steps(updates_per_epoch, "`unit='steps'`")
             sizes = {k: None if v is None else max(1, round(v * updates_per_epoch))

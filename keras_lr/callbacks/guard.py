@@ -92,8 +92,11 @@ class SpikeGuard(keras.callbacks.Callback):
         self.max_rollbacks = check.steps("max_rollbacks", max_rollbacks)
         self.verbose = check.integer("verbose", verbose, 0, 2)
         self.rollbacks = 0
-        self.snapshot = None
-        self._recent = collections.deque(maxlen=self.window)
+        self.snapshot: HostCopy | None = None
+        self._metrics: tuple = ()
+        self._epoch: int | None = None
+        self._seen, self._mean, self._offset = 0, 0.0, 0
+        self._recent: collections.deque[float] = collections.deque(maxlen=self.window)
 
     def get_state(self) -> dict:
         """The rollback count, JSON-serializable (the reduced rate is saved with the model)."""
@@ -134,7 +137,8 @@ class SpikeGuard(keras.callbacks.Callback):
 
     def _roll_back(self, batch, reason):
         _keras.sync_state(self.model)
-        self.snapshot.restore()
+        if self.snapshot is not None:
+            self.snapshot.restore()
         for optimizer in optimizers_of(self.model):
             scale_rate(optimizer, self.factor)
         metrics, epoch, seen, mean = self._metrics

@@ -10,8 +10,9 @@ from keras_lr import _checks as check
 from keras_lr import _keras
 from keras_lr.callbacks._optim import (
     Schedule,
+    applied_learning_rate,
+    applied_momentum,
     get_learning_rate,
-    get_momentum,
     log_names,
     momentum_name,
     optimizers_of,
@@ -27,8 +28,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
     optimizer has them, `momentum` or `beta_1` and `weight_decay`
     (`<key>_<optimizer name>` for several optimizers), so History, CSVLogger,
     TensorBoard and the progress bar show them. Place it before those
-    callbacks in the list. The values are those of the optimizer's next
-    update; wrapped optimizers (`LossScaleOptimizer`) are looked through.
+    callbacks in the list. The values are those of the epoch's last update
+    (as Keras's `LearningRateScheduler` logs the rate used during the
+    epoch; `keras_lr.get_learning_rate` gives the next update's); wrapped
+    optimizers (`LossScaleOptimizer`) are looked through.
 
     With `log_dir`, it also writes the rate of every `update_freq`-th update
     to TensorBoard (tag `batch_learning_rate`, step = optimizer update, in
@@ -60,8 +63,8 @@ class LearningRateMonitor(keras.callbacks.Callback):
         super().__init__()
         self.update_freq = check.steps("update_freq", update_freq, 1)
         self.log_dir = check.log_dir("log_dir", log_dir, type(self).__name__)
-        self._writer = None
-        self._pending = None
+        self._writer: ScalarWriter | None = None
+        self._pending: tuple = (0, 0.0)
 
     def on_epoch_begin(self, epoch, logs=None):
         # The rates of this epoch's updates are fixed now: callbacks change the rate (a
@@ -76,10 +79,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
         for optimizer, lr_key in zip(optimizers, log_names(optimizers)):
             suffix = lr_key[len("learning_rate"):]
             # A plateau callback before this one has logged the rate before its reduction.
-            logs.setdefault(lr_key, get_learning_rate(optimizer))
+            logs.setdefault(lr_key, applied_learning_rate(optimizer))
             name = momentum_name(optimizer)
             if name is not None:
-                logs[name + suffix] = get_momentum(optimizer)
+                logs[name + suffix] = applied_momentum(optimizer)
             decay = getattr(optimizer, "weight_decay", None)
             if decay is not None:
                 logs["weight_decay" + suffix] = float(decay)

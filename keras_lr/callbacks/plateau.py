@@ -10,6 +10,7 @@ from keras import ops
 from keras_lr import _checks as check
 from keras_lr import _keras
 from keras_lr.callbacks._optim import (
+    applied_learning_rate,
     get_learning_rate,
     log_names,
     make_scalable,
@@ -60,8 +61,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     end raises a `ValueError`: pass `mode="min"` or `"max"`.
 
     `logs["learning_rate"]` (`learning_rate_<name>` for several optimizers)
-    holds the rate at the end of each epoch, before that epoch's reduction,
-    as with Keras's callback. Each `fit` starts with fresh counters (`best`,
+    holds the rate of the epoch's last update (before that epoch's
+    reduction), as with Keras's callbacks. Each `fit` starts with fresh counters (`best`,
     `wait`, `cooldown_counter`), as Keras's callbacks do since Keras 3.15;
     the rate already reduced stays reduced. To resume an interrupted run,
     `set_state(state)` with the dict `get_state()` returned: the next `fit`
@@ -197,7 +198,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         optimizers = optimizers_of(self.model)
         for key, optimizer in zip(log_names(optimizers), optimizers):
-            logs[key] = get_learning_rate(optimizer)
+            logs[key] = applied_learning_rate(optimizer)
         if epoch < self.start_from_epoch:
             return
         if self.monitor not in logs:

@@ -7,6 +7,7 @@ from keras import ops
 from keras_lr import _checks as check
 from keras_lr import _keras
 from keras_lr.callbacks._optim import get_learning_rate, get_momentum
+from keras_lr.callbacks.monitor import ScalarWriter
 
 __all__ = ["UpdateMonitor"]
 
@@ -60,9 +61,9 @@ class UpdateMonitor(keras.callbacks.Callback):
         super().__init__()
         self.every_n_updates = check.steps("every_n_updates", every_n_updates, 1)
         self.log_dir = check.log_dir("log_dir", log_dir, type(self).__name__)
-        self.last = {}
-        self._writer = None
-        self._before = None
+        self.last: dict[str, float] = {}
+        self._writer: ScalarWriter | None = None
+        self._before: tuple | None = None
 
     def on_train_begin(self, logs=None):
         _keras.sync_state(self.model)
@@ -106,7 +107,7 @@ class UpdateMonitor(keras.callbacks.Callback):
 
     def _layers(self):
         """The model's trainable variables grouped by the layer that owns them (its path)."""
-        layers = {}
+        layers: dict[str, list] = {}
         for variable in self.model.trainable_variables:
             layers.setdefault(variable.path.rsplit("/", 1)[0], []).append(variable)
         return layers
@@ -126,8 +127,6 @@ class UpdateMonitor(keras.callbacks.Callback):
         return float(np.median(np.concatenate(steps)))
 
     def _write(self, update, ratios, step):
-        from keras_lr.callbacks.monitor import ScalarWriter  # the TensorBoard writer
-
         if self._writer is None:
             self._writer = ScalarWriter(f"{self.log_dir}/train")
         for name, ratio in ratios.items():

@@ -12,7 +12,7 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
     or a list of them) go through Keras serialization, and a variable is
     saved as its current value."""
 
-    _nested = ()
+    _nested: tuple[str, ...] = ()
 
     def get_config(self):
         config = {}
@@ -29,14 +29,16 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
 
     def in_step_variables(self):
         """The variables this schedule (and any it wraps) reads at every update."""
-        found = []
+        found: list = []
         for key in inspect.signature(type(self).__init__).parameters:
             value = getattr(self, key, None)
             if isinstance(value, keras.Variable):
                 found.append(value)
             elif key in self._nested:
-                for child in value if isinstance(value, (list, tuple)) else [value]:
-                    found += child.in_step_variables() if hasattr(child, "in_step_variables") else []
+                children = list(value) if isinstance(value, (list, tuple)) else [value]
+                for child in children:
+                    nested = getattr(child, "in_step_variables", None)
+                    found += nested() if nested is not None else []
         return found
 
     @classmethod

@@ -33,7 +33,8 @@ def checked_step(step):
     if isinstance(step, numbers.Number):
         if not isinstance(step, numbers.Real):
             check.fail("step", "an integer or an array of integers", step, TypeError)
-        if not (math.isfinite(step) and -INT64_LIMIT < step < INT64_LIMIT):
+        value = float(step)  # type: ignore[arg-type]  # a numbers.Real here
+        if not (math.isfinite(value) and -INT64_LIMIT < value < INT64_LIMIT):
             check.fail("step", "finite and within int64 (|step| < 2**63)", step)
         return step
     if not isinstance(step, (list, tuple, np.ndarray)):

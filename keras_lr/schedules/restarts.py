@@ -18,7 +18,8 @@ MAX_CYCLES = 4096
 def cycle_starts(period, t_mul):
     """Every cycle start up to the largest step, as Python floats, or None if that
     takes more than `MAX_CYCLES` cycles (`t_mul` very close to 1)."""
-    starts, start, length = [], 0.0, float(period)
+    starts: list[float] = []
+    start, length = 0.0, float(period)
     while start <= step_max():
         if len(starts) == MAX_CYCLES:
             return None
