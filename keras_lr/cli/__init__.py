@@ -10,6 +10,10 @@ User errors (an unknown name, a bad value, a missing or corrupt file, an
 unusable output path, a model that does not fit the data) print one line and
 exit with status 2, without a traceback, before any training starts. The
 backend's start-up logs are hushed (`KERAS_LR_BACKEND_LOGS=1` shows them).
+
+Here: the parser and `main`; one module per subcommand (`compare`, `find`, `plot`);
+`_common`, what they share. Schedules, optimizers and the digits data are
+`keras_lr.recipes`'s.
 """
 
 import argparse

@@ -22,8 +22,8 @@ from keras_lr.cli._common import (
     small_model,
 )
 
-QUICK = dict(schedules=("constant", "cyclical", "one-cycle"), optimizers=("sgd", "adam"),
-             epochs=3)
+QUICK = {"schedules": ("constant", "cyclical", "one-cycle"), "optimizers": ("sgd", "adam"),
+         "epochs": 3}
 PEAKS = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "nadam": 2e-3}
 
 
