@@ -21,6 +21,7 @@ the task's batch size, on the same starting weights; a hit is a loss within
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import pathlib
@@ -36,12 +37,12 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import keras_lr  # noqa: E402
+from keras_lr import recipes  # noqa: E402
 
 GRID_FILE = pathlib.Path(__file__).with_name("range_test_grid.json")
 GRID = [float(r) for r in np.logspace(-4, 0, 10)]
-OPTIMIZERS = {"sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
-              "adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
-              "rmsprop": keras.optimizers.RMSprop, "nadam": keras.optimizers.Nadam}
+OPTIMIZERS = {name: functools.partial(recipes.optimizer, name)
+              for name in recipes.optimizer_names()} | {"rmsprop": keras.optimizers.RMSprop}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,7 @@ the target is the fairest "epochs to target" for it.
 """
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -35,10 +36,11 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import keras_lr  # noqa: E402
+from keras_lr import recipes  # noqa: E402
 
 BATCH = 64
-OPTIMIZERS = {"SGD": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
-              "Adam": lambda lr: keras.optimizers.Adam(lr)}
+OPTIMIZERS = {"SGD": functools.partial(recipes.optimizer, "sgd"),
+              "Adam": functools.partial(recipes.optimizer, "adam")}
 
 
 def load(name):

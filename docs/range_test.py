@@ -19,14 +19,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import keras_lr  # noqa: E402
-from keras_lr import cli  # noqa: E402
+from keras_lr import cli, recipes  # noqa: E402
 
 
 def main():
-    x, _, y, _ = cli.load_digits(0)
+    x, _, y, _ = recipes.digits(0)
     keras.utils.set_random_seed(0)
     model = cli.small_model(x.shape[1], 10)
-    model.compile(cli.make_optimizer("sgd", 0.01), loss="sparse_categorical_crossentropy")
+    model.compile(recipes.optimizer("sgd", 0.01), loss="sparse_categorical_crossentropy")
     result = keras_lr.find_lr(model, x, y, batch_size=64)
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     result.plot(ax=ax)

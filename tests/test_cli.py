@@ -49,13 +49,13 @@ def test_compare_tune_prints_and_uses_the_range_tests_rate(tmp_path):
     import keras
 
     import keras_lr
-    from keras_lr import cli
+    from keras_lr import cli, recipes
 
-    x, _, y, _ = cli.load_digits(0)
+    x, _, y, _ = recipes.digits(0)
     for name in ("sgd", "adam"):
         keras.utils.set_random_seed(0)
         model = cli.small_model(x.shape[1], 10)
-        model.compile(cli.make_optimizer(name, 0.01), loss="sparse_categorical_crossentropy")
+        model.compile(recipes.optimizer(name, 0.01), loss="sparse_categorical_crossentropy")
         expected = keras_lr.find_lr(model, x, y, batch_size=64).suggestion
         assert float(printed[name]) == pytest.approx(expected, rel=1e-2), name
         rows = [r for r in csv.DictReader(open(tmp_path / "out" / "results.csv"))
