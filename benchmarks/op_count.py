@@ -13,10 +13,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import tensorflow as tf
 
-import keras_lr  # noqa: E402
+import keras_lr
 
 KS = keras.optimizers.schedules
 FREE = {"Const", "Identity", "Placeholder", "NoOp"}
@@ -39,7 +39,8 @@ def rows():
         ("StepDecay", keras_lr.StepDecay(0.1, 100, 0.5),
          "ExponentialDecay(staircase)", KS.ExponentialDecay(0.1, 100, 0.5, staircase=True)),
         ("MultiStepDecay (3 boundaries)", keras_lr.MultiStepDecay(0.1, [10, 20, 30]),
-         "PiecewiseConstantDecay (3)", KS.PiecewiseConstantDecay([10, 20, 30], [1., .1, .01, .001])),
+         "PiecewiseConstantDecay (3)",
+         KS.PiecewiseConstantDecay([10, 20, 30], [1., .1, .01, .001])),
         ("InverseSqrtDecay", keras_lr.InverseSqrtDecay(0.1, 100),
          "InverseTimeDecay", KS.InverseTimeDecay(0.1, 100, 1.0)),
         ("Cyclical triangular", keras_lr.Cyclical(0.01, 0.1, 100),
@@ -49,10 +50,12 @@ def rows():
         ("Cyclical exp_range", keras_lr.Cyclical(0.01, 0.1, 100, mode="exp_range", gamma=0.999),
          "CosineDecay with warmup", KS.CosineDecay(0.0, 900, warmup_steps=100, warmup_target=0.1)),
         ("OneCycle", keras_lr.OneCycle(0.1, 1000),
-         "CosineDecay with warmup", KS.CosineDecay(0.004, 700, warmup_steps=300, warmup_target=0.1)),
+         "CosineDecay with warmup",
+         KS.CosineDecay(0.004, 700, warmup_steps=300, warmup_target=0.1)),
         ("OneCycle three_phase linear",
          keras_lr.OneCycle(0.1, 1000, anneal_strategy="linear", three_phase=True),
-         "CosineDecay with warmup", KS.CosineDecay(0.004, 700, warmup_steps=300, warmup_target=0.1)),
+         "CosineDecay with warmup",
+         KS.CosineDecay(0.004, 700, warmup_steps=300, warmup_target=0.1)),
         ("CosineWarmRestarts t_mul=1", keras_lr.CosineWarmRestarts(0.1, 100, t_mul=1.0),
          "CosineDecayRestarts t_mul=1", KS.CosineDecayRestarts(0.1, 100, t_mul=1.0)),
         ("CosineWarmRestarts t_mul=2", keras_lr.CosineWarmRestarts(0.1, 100),

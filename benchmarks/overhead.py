@@ -27,10 +27,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 if "--backend" in sys.argv[:-1]:  # before Keras is imported
     os.environ["KERAS_BACKEND"] = sys.argv[sys.argv.index("--backend") + 1]
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-import keras_lr  # noqa: E402
+import keras_lr
 
 KS = keras.optimizers.schedules
 
@@ -142,7 +142,7 @@ def run(spe, jit, repeats, epochs, steps_per_epoch):
         fit_rate(models[name], x, y, 2, make_callbacks() if make_callbacks else [])
     runs = {name: [] for name in table}
     for _ in range(repeats):
-        for name, (lr, make_callbacks) in table.items():
+        for name, (_, make_callbacks) in table.items():
             runs[name].append(fit_rate(models[name], x, y, epochs,
                                        make_callbacks() if make_callbacks else []))
     base = runs["constant LR (float)"]
@@ -154,7 +154,7 @@ def run(spe, jit, repeats, epochs, steps_per_epoch):
     for name in table:
         cells = []
         for k in (0, 1):
-            ratios = [r[k] / b[k] for r, b in zip(runs[name], base)]
+            ratios = [r[k] / b[k] for r, b in zip(runs[name], base, strict=True)]
             q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
             cells += [f"{statistics.median(r[k] for r in runs[name]):.0f}",
                       f"{statistics.median(ratios):.3f} ({q1:.2f}-{q3:.2f})"]

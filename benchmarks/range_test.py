@@ -30,14 +30,14 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn import datasets  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+import keras
+import numpy as np
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
-import keras_lr  # noqa: E402
-from keras_lr import recipes  # noqa: E402
+import keras_lr
+from keras_lr import recipes
 
 GRID_FILE = pathlib.Path(__file__).with_name("range_test_grid.json")
 GRID = [float(r) for r in np.logspace(-4, 0, 10)]
@@ -146,8 +146,8 @@ def quality(tasks):
     grid = json.loads(GRID_FILE.read_text())["tasks"]
     rules = [*keras_lr.suggest.rule_names(), "refined"]
     extra = []  # refinement's updates relative to the sweep's
-    hits = {r: 0 for r in rules}
-    low = {r: 0 for r in rules}  # suggestions more than 10x below the grid's best rate
+    hits = dict.fromkeys(rules, 0)
+    low = dict.fromkeys(rules, 0)  # suggestions more than 10x below the grid's best rate
     print("\nQuality: find_lr defaults (start_lr=1e-7, end_lr=10, num_steps=100); "
           "each cell: suggested rate, lowest validation loss (* = hit: within 1.5x + 0.01 "
           "of the grid's best)")
@@ -198,7 +198,7 @@ def cost(repeats, steps):
         start = time.perf_counter()
         model.fit(x_tr, y_tr, batch_size=32, epochs=epochs, verbose=0, shuffle=False)
         fit_s.append(time.perf_counter() - start)
-    ratios = [s / f for s, f in zip(sweep_s, fit_s)]
+    ratios = [s / f for s, f in zip(sweep_s, fit_s, strict=True)]
     print(f"\nCost: digits, {updates} updates of batch 32, fresh compiled model each time "
           f"(one trace included), {repeats} repeats interleaved")
     print("| run | seconds (median) | ratio to fit (median) | ratio min-max |")

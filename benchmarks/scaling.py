@@ -16,10 +16,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-import keras_lr  # noqa: E402
+import keras_lr
 
 KS = keras.optimizers.schedules
 
@@ -57,7 +57,8 @@ def vector_cost(sizes):
                 start = time.perf_counter()
                 values = keras_lr.schedule_values(schedule, steps)
                 best = min(best, time.perf_counter() - start)
-            assert values.shape == (int(n),) and np.isfinite(values).all()
+            assert values.shape == (int(n),)
+            assert np.isfinite(values).all()
             cells.append(f"{best * 1e3:.2f} ({best / n * 1e9:.1f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
 

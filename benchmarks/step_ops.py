@@ -19,12 +19,12 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
+from op_count import FREE
 
-import keras_lr  # noqa: E402
-from op_count import FREE  # noqa: E402
+import keras_lr
 
 KS = keras.optimizers.schedules
 

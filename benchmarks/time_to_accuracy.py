@@ -29,14 +29,14 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn import datasets  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+import keras
+import numpy as np
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
-import keras_lr  # noqa: E402
-from keras_lr import recipes  # noqa: E402
+import keras_lr
+from keras_lr import recipes
 
 BATCH = 64
 OPTIMIZERS = {"SGD": functools.partial(recipes.optimizer, "sgd"),

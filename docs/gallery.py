@@ -8,13 +8,13 @@ import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import matplotlib  # noqa: E402
+import keras
+import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import keras_lr  # noqa: E402
+import keras_lr
 
 N = 1000
 GALLERY = {
@@ -37,7 +37,7 @@ GALLERY = {
 
 def main():
     fig, axes = plt.subplots(3, 3, figsize=(12, 8), sharex=True)
-    for ax, (title, schedule) in zip(axes.flat, GALLERY.items()):
+    for ax, (title, schedule) in zip(axes.flat, GALLERY.items(), strict=False):
         keras_lr.plot_schedule(schedule, N, ax=ax)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("")

@@ -11,15 +11,15 @@ import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import matplotlib  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import keras_lr  # noqa: E402
-from keras_lr import cli, recipes  # noqa: E402
+import keras_lr
+from keras_lr import cli, recipes
 
 
 def main():

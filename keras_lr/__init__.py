@@ -11,7 +11,7 @@ from keras_lr import _quiet
 if _quiet.running_as_command():  # before Keras loads its backend
     _quiet.quiet_startup()
 
-from keras.optimizers.schedules import (  # noqa: E402
+from keras.optimizers.schedules import (
     CosineDecay,
     CosineDecayRestarts,
     ExponentialDecay,
@@ -55,7 +55,7 @@ from keras_lr.schedules import (
     from_function,
 )
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by kind
     # keras-lr's schedules
     "Constant",
     "CosineWarmRestarts",

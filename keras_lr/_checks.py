@@ -4,6 +4,7 @@ Every check raises ``ValueError`` (or ``TypeError`` for a wrong kind of value)
 with the message ``Argument `name` must be <rule>. Received: name=<value>``.
 """
 
+import itertools
 import math
 import numbers
 import os
@@ -124,7 +125,7 @@ def increasing(name, values, minimum=0):
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         fail(name, "a list of integers", values, TypeError)
     values = [steps(name, v, minimum) for v in values]
-    if any(b <= a for a, b in zip(values, values[1:])):
+    if any(b <= a for a, b in itertools.pairwise(values)):
         fail(name, "strictly increasing", values)
     return values
 

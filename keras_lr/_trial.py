@@ -68,7 +68,7 @@ def refine(model, batches, rates, num_steps):
     """The rate of `rates` whose constant-rate run of `num_steps` updates (fresh optimizer
     copy, same starting weights, same batches) ends with the lowest mean loss over its last
     quarter; everything restored afterwards, as after the sweep."""
-    data = [batch for batch, _ in zip(batches, range(num_steps))]
+    data = [batch for batch, _ in zip(batches, range(num_steps), strict=False)]
     if not data:
         warnings.warn("find_lr: no batch left to refine the suggestion (a generator cannot be "
                       "read again); result.suggestion is the 'balanced' rule's.", stacklevel=3)

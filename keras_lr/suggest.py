@@ -15,8 +15,8 @@ import numpy as np
 __all__ = [
     "candidates",
     "diverged",
-    "rule_names",
     "fastai_window",
+    "rule_names",
     "smooth",
     "suggest_all",
     "suggest_balanced",

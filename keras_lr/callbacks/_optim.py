@@ -11,7 +11,8 @@ from keras_lr import _keras
 from keras_lr._keras import Schedule, momentum_name, unwrap
 from keras_lr.schedules.compose import Scaled
 
-__all__ = ["Schedule", "applied_learning_rate", "applied_momentum", "attach", "get_learning_rate", "get_momentum", "log_names",
+__all__ = ["Schedule", "applied_learning_rate", "applied_momentum", "attach",
+           "get_learning_rate", "get_momentum", "log_names",
            "make_scalable", "momentum_name", "optimizers_of", "scale_factor", "scale_rate",
            "unwrap"]
 
@@ -155,7 +156,7 @@ def make_scalable(model, caller, factors=None):
             _keras.set_learning_rate(optimizer, Scaled(lr))
             changed = True
         changed |= _keras.attach(optimizer).track()
-    for optimizer, factor in zip(optimizers_of(model), factors or []):
+    for optimizer, factor in zip(optimizers_of(model), factors or [], strict=False):
         lr = _keras.learning_rate_of(optimizer)
         if factor is not None and isinstance(lr, Scaled):
             lr.factor.assign(factor)

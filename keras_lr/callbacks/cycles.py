@@ -35,7 +35,8 @@ class _CycleCallback(keras.callbacks.Callback):
         if not isinstance(cycle_momentum, bool):
             check.fail("cycle_momentum", "a bool", cycle_momentum, TypeError)
         self.cycle_momentum = cycle_momentum
-        self.base_momentum = check.in_range("base_momentum", base_momentum, 0.0, 1.0, (False, False))
+        self.base_momentum = check.in_range("base_momentum", base_momentum, 0.0, 1.0,
+                                            (False, False))
         self.max_momentum = check.in_range("max_momentum", max_momentum, 0.0, 1.0, (False, False))
         if self.max_momentum < self.base_momentum:
             check.fail("max_momentum", f">= base_momentum ({self.base_momentum})", max_momentum)

@@ -23,8 +23,9 @@ class SpikeGuard(keras.callbacks.Callback):
     Every `snapshot_every` updates whose loss looked healthy, the guard copies
     the model's variables and the optimizer's state (slots, not its update
     counter) to host memory; a copy that holds NaN/Inf (a NaN can reach the
-    weights while the loss stays finite: ReLU maps NaN to 0) is a spike too. After each batch (each `steps_per_execution`
-    chunk: that is the granularity then) it reads the batch's mean loss; when
+    weights while the loss stays finite: ReLU maps NaN to 0) is a spike too.
+    After each batch (each `steps_per_execution` chunk: that is the
+    granularity then) it reads the batch's mean loss; when
     it is NaN/Inf, or when, after `warmup` updates, it exceeds the mean of
     the last `window` healthy losses by the factor `threshold` (for a
     positive mean: `loss > threshold * mean`; in general

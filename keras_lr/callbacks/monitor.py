@@ -76,7 +76,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         optimizers = optimizers_of(self.model)
-        for optimizer, lr_key in zip(optimizers, log_names(optimizers)):
+        for optimizer, lr_key in zip(optimizers, log_names(optimizers), strict=True):
             suffix = lr_key[len("learning_rate"):]
             # A plateau callback before this one has logged the rate before its reduction.
             logs.setdefault(lr_key, applied_learning_rate(optimizer))
@@ -96,7 +96,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             return start, get_learning_rate(optimizer)
         per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
         updates = np.arange(start, start + (self.params.get("steps") or 0) // per_update + 1)
-        return start, dict(zip(updates.tolist(), _schedule_rates(optimizer, updates)))
+        return start, dict(zip(updates.tolist(), _schedule_rates(optimizer, updates), strict=True))
 
     def _write_updates(self, optimizer):
         if self._writer is None:
@@ -110,7 +110,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             values = [rates[u] for u in updates]
         else:  # fit did not know the epoch's length: read the schedule now
             values = _schedule_rates(optimizer, np.array(updates, dtype="int64"))
-        for update, value in zip(updates, values):
+        for update, value in zip(updates, values, strict=True):
             self._writer.scalar("batch_learning_rate", float(value), update)
         self._writer.flush()
 

@@ -197,7 +197,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         optimizers = optimizers_of(self.model)
-        for key, optimizer in zip(log_names(optimizers), optimizers):
+        for key, optimizer in zip(log_names(optimizers), optimizers, strict=True):
             logs[key] = applied_learning_rate(optimizer)
         if epoch < self.start_from_epoch:
             return

@@ -120,7 +120,7 @@ class UpdateMonitor(keras.callbacks.Callback):
         t = int(ops.convert_to_numpy(optimizer.iterations))  # updates done, this one included
         beta_2, epsilon = float(optimizer.beta_2), float(optimizer.epsilon)
         steps = []
-        for m, v in zip(*slots):
+        for m, v in zip(*slots, strict=True):
             m_hat = np.abs(_host(m)) / (1.0 - beta_1**t)
             v_hat = _host(v) / (1.0 - beta_2**t)
             steps.append((lr * m_hat / (np.sqrt(v_hat) + epsilon)).ravel())

@@ -134,7 +134,7 @@ def user_model_and_data(model_path, data_path, batch_size):
         model = keras.models.load_model(existing(model_path))
     except UserError:
         raise
-    except Exception as error:  # noqa: BLE001 - whatever the file holds, it is not a model
+    except Exception as error:
         raise UserError(f"{model_path}: not a Keras model file ({first_line(error)})") from None
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
         raise UserError(f"{model_path}: the model is not compiled; compile it with an "
@@ -149,7 +149,7 @@ def user_model_and_data(model_path, data_path, batch_size):
     except OSError as error:
         reason = error.strerror or first_line(error)
         raise UserError(f"cannot read {data_path}: {reason}") from None
-    except Exception:  # noqa: BLE001 - a corrupt or foreign file
+    except Exception:
         raise UserError(f"{data_path}: not a .npz file (numpy.savez writes one)") from None
     if len(x) == 0 or len(x) != len(y):
         raise UserError(f"{data_path}: x and y need the same number of rows, at least one "
@@ -157,7 +157,7 @@ def user_model_and_data(model_path, data_path, batch_size):
     n = min(len(x), batch_size)
     try:
         model.test_on_batch(x[:n], y[:n])
-    except Exception as error:  # noqa: BLE001 - shapes or dtypes that do not fit
+    except Exception as error:
         raise UserError(f"the model {model_path} does not fit the data {data_path}: "
                         f"{first_line(error)}") from None
     return model, x, y

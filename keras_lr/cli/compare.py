@@ -7,6 +7,7 @@ Writes results.csv, results.md, lr_curves.png and val_loss.png.
 
 import csv
 import time
+from typing import Any
 
 import keras
 import numpy as np
@@ -22,8 +23,8 @@ from keras_lr.cli._common import (
     small_model,
 )
 
-QUICK = {"schedules": ("constant", "cyclical", "one-cycle"), "optimizers": ("sgd", "adam"),
-         "epochs": 3}
+QUICK: dict[str, Any] = {"schedules": ("constant", "cyclical", "one-cycle"),
+                         "optimizers": ("sgd", "adam"), "epochs": 3}
 PEAKS = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "nadam": 2e-3}
 
 
@@ -205,7 +206,7 @@ def _plot_compare(curves, schedules, optimizers, steps, epochs, out):
     fig.savefig(out / "lr_curves.png", dpi=100)
     fig, axes = plt.subplots(1, len(optimizers), figsize=(4.5 * len(optimizers), 4),
                              squeeze=False, sharey=True)
-    for ax, optimizer in zip(axes[0], optimizers):
+    for ax, optimizer in zip(axes[0], optimizers, strict=False):
         for name in schedules:
             loss = curves[(name, optimizer)]
             ax.plot(range(1, len(loss) + 1), loss, label=name)

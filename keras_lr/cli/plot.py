@@ -17,7 +17,7 @@ def plot(args):
             schedule = keras.saving.deserialize_keras_object(config)
         except UserError:
             raise
-        except Exception as error:  # noqa: BLE001 - whatever the file holds, not a config
+        except Exception as error:
             reason = first_line(error)
             raise UserError(f"{args.config}: not a schedule config ({reason})") from None
         if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
@@ -44,7 +44,7 @@ def plot(args):
     plt = pyplot()
     try:
         ax = keras_lr.plot_schedule(schedule, args.steps, label=label)
-    except Exception as error:  # noqa: BLE001 - any evaluation error is the user's input
+    except Exception as error:
         raise UserError(f"cannot evaluate {label}: {str(error).splitlines()[0]}") from None
     ax.set_title(label)
     save(ax.figure, args.output)

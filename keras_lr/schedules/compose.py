@@ -69,7 +69,7 @@ class SequentialSchedule(ScheduleBase):
     def __call__(self, step):
         step = as_step(step)
         lr = self.schedules[0](step)
-        for start, child in zip(self.boundaries, self.schedules[1:]):
+        for start, child in zip(self.boundaries, self.schedules[1:], strict=True):
             later = ops.cast(child(minus(step, start)), lr.dtype)
             lr = ops.where(step < const(start), lr, later)
         return lr

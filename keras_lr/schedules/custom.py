@@ -1,5 +1,6 @@
 """Custom schedules without writing a class: through given points, or from a function."""
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import keras
@@ -81,7 +82,7 @@ class Interpolated(ScheduleBase):
         steps = [round(p[0] * (steps_per_epoch or 1)) for p in pairs]
         if steps_per_epoch is None and any(p[0] != int(p[0]) for p in pairs):
             check.fail("points", "at whole steps (or give steps_per_epoch)", points)
-        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(steps)):
             check.fail("points", "at strictly increasing steps", points)
         if steps[-1] > check.MAX_STEPS:
             check.fail("points", f"at steps <= {check.MAX_STEPS}", points)

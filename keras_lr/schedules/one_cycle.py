@@ -38,7 +38,8 @@ def phased(step, ends, levels, shape):
             continue
         inside = t <= ends[i]
         scale, offset, start, end = (
-            ops.where(inside, new, old) for new, old in zip(here, (scale, offset, start, end))
+            ops.where(inside, new, old)
+            for new, old in zip(here, (scale, offset, start, end), strict=True)
         )
     pct = t * scale + offset
     if shape == "linear":  # float32 rounding may overshoot [0, 1]; cos² and sin² cannot

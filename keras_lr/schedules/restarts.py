@@ -126,7 +126,8 @@ class CosineWarmRestarts(ScheduleBase):
         )
         self.first_decay_steps = check.steps("first_decay_steps", first_decay_steps, 1)
         self.t_mul = check.in_range("t_mul", t_mul, 1.0, T_MUL_MAX)
-        if t_mul != 1.0 and step_dtype() == "uint32" and cycle_starts(first_decay_steps, t_mul) is None:
+        if t_mul != 1.0 and step_dtype() == "uint32" \
+                and cycle_starts(first_decay_steps, t_mul) is None:
             check.fail("t_mul", f"1 or far enough above 1 to need at most {MAX_CYCLES} cycles "
                        "on JAX without `jax_enable_x64`", t_mul)
         self.m_mul = check.in_range("m_mul", m_mul, 0.0, 1.0, closed=(False, True))
