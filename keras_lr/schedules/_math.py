@@ -100,6 +100,14 @@ def at_most(x, n):
     return ops.minimum(x, n)
 
 
+def floor64(x):
+    """`floor` of a non-negative float64 tensor, kept in float64 (Keras's torch `floor`
+    returns float32, which misplaces large cycle indices)."""
+    if keras.backend.backend() == "torch":
+        return ops.cast(ops.cast(x, "int64"), "float64")
+    return ops.floor(x)
+
+
 def as_step(step):
     """The update count as a non-negative integer tensor (floats are truncated)."""
     step = checked_step(step)

@@ -7,7 +7,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import as_float, as_step, const, step_dtype
+from keras_lr.schedules._math import as_float, as_step, checked_step, const, step_dtype
 
 __all__ = ["Constant", "InverseSqrtDecay", "MultiStepDecay", "StepDecay", "as_schedule"]
 
@@ -38,7 +38,8 @@ class Constant(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
-        return ops.full_like(as_step(step), self.learning_rate, dtype="float32")
+        step = ops.convert_to_tensor(checked_step(step))  # a tensor, also for a Python int
+        return ops.full_like(step, self.learning_rate, dtype="float32")
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -8,7 +8,15 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import as_float, as_step, const, step_dtype, step_max, weights
+from keras_lr.schedules._math import (
+    as_float,
+    as_step,
+    const,
+    floor64,
+    step_dtype,
+    step_max,
+    weights,
+)
 
 __all__ = ["CosineWarmRestarts", "cycle_position", "cycle_starts"]
 
@@ -34,18 +42,20 @@ def cycle_position(step, period, t_mul):
     """(cycle index, fraction of that cycle done) at integer `step`.
 
     Cycle `i` lasts `period * t_mul ** i` steps. With `t_mul == 1` this is
-    integer arithmetic. Otherwise the cycle starts are worked out in Python
-    (float64, as the cycles are walked one by one) and the step is placed
-    among their integer ceilings by a binary search: exact on every backend,
-    32-bit JAX included. Only when that takes more than `MAX_CYCLES` cycles
-    does the index come from a float64 logarithm (not on 32-bit JAX, where
-    the constructor refuses such a `t_mul`).
+    integer arithmetic. Otherwise, where float64 exists, the index comes from
+    a float64 logarithm, nudged by 1e-12 so that a cycle's first step is never
+    put in the cycle before (exact for cycles shorter than about 1e11 steps).
+    On JAX without x64 there is no float64: the cycle starts are worked out in
+    Python (as the cycles are walked one by one) and the step is placed among
+    their integer ceilings by a binary search (the constructor refuses a
+    `t_mul` so close to 1 that this takes more than `MAX_CYCLES` cycles).
     """
     if t_mul == 1.0:
         return as_float(step // const(period)), as_float(step % const(period)) / period
-    starts = cycle_starts(period, t_mul)
-    if starts is None:
+    if step_dtype() != "uint32":  # float64 is there: fewer ops than the table
         return _log_position(step, period, t_mul)
+    starts = cycle_starts(period, t_mul)
+    assert starts is not None  # checked in the constructor
     firsts = np.ceil(starts)  # the first integer step of each cycle
     flat = ops.searchsorted(ops.convert_to_tensor(firsts.astype(step_dtype())),
                             ops.reshape(step, [-1]), side="right")  # 1-D values for TensorFlow
@@ -59,7 +69,7 @@ def cycle_position(step, period, t_mul):
 
 def _log_position(step, period, t_mul):
     t = ops.cast(step, "float64")
-    cycle = ops.floor(ops.log1p(t * ((t_mul - 1.0) / period)) / math.log(t_mul) + 1e-12)
+    cycle = floor64(ops.log1p(t * ((t_mul - 1.0) / period)) / math.log(t_mul) + 1e-12)
     grown = ops.power(t_mul, cycle)
     start = (grown - 1.0) * (period / (t_mul - 1.0))
     return as_float(cycle), as_float((t - start) / (grown * period))
