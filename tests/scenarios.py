@@ -148,12 +148,17 @@ def expected_one_cycle_rates():
 
 # --- Subprocesses and TensorBoard -----------------------------------------------------------------
 
-def run_python(code, *args, env=None, cwd=ROOT, timeout=600):
-    """Run `code` in a fresh Python with this backend and this checkout importable; its stdout."""
+def python(*argv, env=None, cwd=ROOT, timeout=600):
+    """Run `python *argv` in a fresh process with this backend and this checkout importable."""
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "PYTHONPATH": str(ROOT),
            "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    return subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=timeout)
+
+
+def run_python(code, *args, **kwargs):
+    """Run `code` (dedented) with `args` as python's run does; it must succeed: its stdout."""
+    done = python("-c", textwrap.dedent(code), *args, **kwargs)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
