@@ -172,6 +172,7 @@ def test_cycled_momentum_matches_numpy(kind, callback):
     assert keras_lr.get_learning_rate(model.optimizer) == 0.5
 
 
+@pytest.mark.slow
 def test_a_new_cycle_callback_after_an_interrupted_fit_restores_the_users_settings():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, use_bias=False)])
     model.compile(keras.optimizers.SGD(0.1, momentum=0.9), loss="mse")
@@ -191,6 +192,7 @@ def test_a_new_cycle_callback_after_an_interrupted_fit_restores_the_users_settin
 
 # --- save, reload in a fresh process, and the range test -----------------------------------------
 
+@pytest.mark.slow
 def test_reduced_schedule_saves_and_reloads_in_a_fresh_process(tmp_path):
     model, callbacks = S.plateau_scenario()
     S.rates_per_update(model, callbacks)
@@ -252,6 +254,7 @@ def test_find_lr_reads_a_torch_dataloader():
     assert len(result.losses) == 10
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(BACKEND == "tensorflow", reason="TensorFlow is the backend there")
 def test_nothing_imports_tensorflow(tmp_path):
     out = S.run_python(f"""
@@ -270,6 +273,7 @@ def test_nothing_imports_tensorflow(tmp_path):
     assert any(p.name.startswith("events") for p in (tmp_path / "train").iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "jax", reason="keras.distribution runs on JAX")
 def test_data_parallel_on_two_devices_applies_the_same_updates_as_one():
     code = """

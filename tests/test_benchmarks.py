@@ -11,6 +11,7 @@ def test_there_are_benchmarks():
     assert SCRIPTS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_quick_mode_runs(script, tmp_path):
     result = S.python(script, "--quick", cwd=tmp_path, timeout=300)

@@ -18,6 +18,7 @@ def decay(epoch):
     return 0.1 * 0.5 ** (epoch // 10)
 
 
+@pytest.mark.slow
 def test_function_schedule_applies_what_keras_learning_rate_scheduler_applies(tmp_path):
     epochs = 22
     keras_run = S.onehot_model(0.1, steps_per_execution=SPE)

@@ -265,6 +265,7 @@ RESUME = """
 """
 
 
+@pytest.mark.slow
 def test_plateau_resume_in_another_process_equals_uninterrupted(tmp_path):
     def setup():
         model = S.onehot_model(KS.CosineDecay(0.1, 8 * S.STEPS, alpha=0.5))

@@ -44,6 +44,7 @@ def test_plot_schedule_draws_the_values():
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_import_has_no_side_effects(tmp_path):
     # Keras itself may import matplotlib and set warning filters: snapshot after it.
     code = (
@@ -54,6 +55,7 @@ def test_import_has_no_side_effects(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_works_without_matplotlib_until_a_plot_is_asked_for(tmp_path):
     code = (
         "import sys; sys.modules['matplotlib'] = None; import keras_lr; "

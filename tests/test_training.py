@@ -85,6 +85,7 @@ def runs(tmp_path_factory):
     return straight, first, resumed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(representative()))
 def test_resumed_run_equals_uninterrupted_run(runs, name):
     straight, first, resumed = runs
@@ -92,6 +93,7 @@ def test_resumed_run_equals_uninterrupted_run(runs, name):
     np.testing.assert_allclose(resumed[name], straight[name][BATCHES:], rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(representative()))
 def test_applied_rates_follow_the_schedule(runs, name):
     straight, first, resumed = runs
@@ -155,6 +157,7 @@ def distributed(tmp_path_factory):
     return dict(np.load(path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["plateau", "one_cycle"])
 def test_applied_rates_identical_under_execution_options(name, distributed):
     make = getattr(S, name + "_scenario")
