@@ -1,4 +1,8 @@
-"""Training runs whose applied learning rates can be read off the weights.
+"""Shared test helpers: probe models, weight recorders, scripted logs, subprocess runners and
+the TensorBoard reader. Imports no TensorFlow (tests/test_backends.py, test_custom.py and
+test_guard.py run on JAX and PyTorch too).
+
+Training runs whose applied learning rates can be read off the weights:
 
 `rates_per_update` trains a linear model on one-hot inputs with plain SGD
 (no momentum) and mean absolute error far below the target: the gradient of
@@ -9,12 +13,19 @@ epoch's end (not per batch) gives the rate of every update, whatever
 `steps_per_execution`, `jit_compile` or distribution strategy.
 """
 
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
 import keras
 import numpy as np
 
 import keras_lr
 
 KS = keras.optimizers.schedules
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 STEPS = 12  # updates per epoch
 EPOCHS = 3
 
@@ -41,6 +52,49 @@ class KernelPerEpoch(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.kernels.append(self.model.get_weights()[0][:, 0].copy())
+
+
+class WeightPerBatch(keras.callbacks.Callback):
+    """The first weight of the model after each batch (one-weight probes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.trace = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.trace.append(float(self.model.get_weights()[0][0, 0]))
+
+    def moves(self):
+        """How far each batch moved the weight, from its start at 0."""
+        return -np.diff([0.0, *self.trace])
+
+
+def adam_rates(moves):
+    """The rates of Adam updates that each moved a weight whose gradient is exactly 1.
+
+    Adam's step is then lr * root / (root + epsilon) with root = sqrt(1 - beta_2**t).
+    """
+    root = np.sqrt(1 - 0.999 ** np.arange(1, len(moves) + 1))
+    return np.asarray(moves) * (root + 1e-7) / root
+
+
+def one_weight_model(optimizer):
+    """One weight, gradient exactly 1 (MAE far below the target): each update moves it by the
+    step the optimizer takes."""
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
+    )
+    model.compile(optimizer, loss="mae")
+    return model
+
+
+def regression(seed=0):
+    """A Dense(2) model with weights of ones, and 16 samples of a linear target."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = (x @ rng.normal(size=(3, 2)) + 0.1).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, kernel_initializer="ones")])
+    return model, x, y
 
 
 def onehot_model(learning_rate, batch_size=1, **compile_kw):
@@ -90,3 +144,41 @@ def expected_plateau_rates():
 def expected_one_cycle_rates():
     return keras_lr.schedule_values(keras_lr.OneCycle(0.1, EPOCHS * STEPS, pct_start=0.25),
                                     EPOCHS * STEPS)
+
+
+# --- Subprocesses and TensorBoard -----------------------------------------------------------------
+
+def python(*argv, env=None, cwd=ROOT, timeout=600):
+    """Run `python *argv` in a fresh process with this backend and this checkout importable."""
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "PYTHONPATH": str(ROOT),
+           "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=timeout)
+
+
+def run_python(code, *args, **kwargs):
+    """Run `code` (dedented) with `args` as python's run does; it must succeed: its stdout."""
+    done = python("-c", textwrap.dedent(code), *args, **kwargs)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def tensorboard_events(folder):
+    """(tag, step, value) of every scalar in the event files of `folder`, in order."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.util.tensor_util import make_ndarray
+
+    events = []
+    for path in sorted(pathlib.Path(folder).iterdir()):
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                tensor = value.tensor if value.HasField("tensor") else None
+                scalar = float(make_ndarray(tensor)) if tensor else value.simple_value
+                events.append((value.tag, event.step, scalar))
+    return events
+
+
+def tensorboard_scalars(folder):
+    """(steps, values) of every scalar in the event files of `folder`."""
+    events = tensorboard_events(folder)
+    return [step for _, step, _ in events], [value for _, _, value in events]

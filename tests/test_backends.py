@@ -6,11 +6,6 @@ Every expected value is computed independently: closed-form oracles
 (tests/oracles.py) and NumPy re-implementations of Keras's update rules.
 """
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
@@ -24,7 +19,6 @@ BIG = 2**31 - 1  # the last step a 32-bit update counter reaches
 SPE = 1 if BACKEND == "torch" else 4  # steps_per_execution: PyTorch runs one step at a time
 RATES = dict(rtol=1e-5, atol=1e-8)  # rates read back from float32 weights
 KEYS = sorted(SPECS)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def oracle(key, steps):
@@ -178,6 +172,7 @@ def test_cycled_momentum_matches_numpy(kind, callback):
     assert keras_lr.get_learning_rate(model.optimizer) == 0.5
 
 
+@pytest.mark.slow
 def test_a_new_cycle_callback_after_an_interrupted_fit_restores_the_users_settings():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, use_bias=False)])
     model.compile(keras.optimizers.SGD(0.1, momentum=0.9), loss="mse")
@@ -197,20 +192,13 @@ def test_a_new_cycle_callback_after_an_interrupted_fit_restores_the_users_settin
 
 # --- save, reload in a fresh process, and the range test -----------------------------------------
 
-def run_python(code, env=None):
-    env = {**os.environ, "KERAS_BACKEND": BACKEND, "PYTHONPATH": ROOT, **(env or {})}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
+@pytest.mark.slow
 def test_reduced_schedule_saves_and_reloads_in_a_fresh_process(tmp_path):
     model, callbacks = S.plateau_scenario()
     S.rates_per_update(model, callbacks)
     path = str(tmp_path / "m.keras")
     model.save(path)
-    out = run_python(f"""
+    out = S.run_python(f"""
         import warnings
         warnings.simplefilter("error", UserWarning)  # Keras warns when it skips optimizer state
         import keras, keras_lr
@@ -266,9 +254,10 @@ def test_find_lr_reads_a_torch_dataloader():
     assert len(result.losses) == 10
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(BACKEND == "tensorflow", reason="TensorFlow is the backend there")
 def test_nothing_imports_tensorflow(tmp_path):
-    out = run_python(f"""
+    out = S.run_python(f"""
         import sys
         import numpy as np, keras, keras_lr
         x = np.eye(4, dtype="float32"); y = np.zeros((4, 1), "float32")
@@ -284,6 +273,7 @@ def test_nothing_imports_tensorflow(tmp_path):
     assert any(p.name.startswith("events") for p in (tmp_path / "train").iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "jax", reason="keras.distribution runs on JAX")
 def test_data_parallel_on_two_devices_applies_the_same_updates_as_one():
     code = """
@@ -309,8 +299,8 @@ def test_data_parallel_on_two_devices_applies_the_same_updates_as_one():
         print(len(keras.distribution.list_devices()), json.dumps(out))
     """
     flags = "--xla_force_host_platform_device_count=2"
-    one = run_python(code, {"XLA_FLAGS": ""}).strip().splitlines()[-1].split(" ", 1)
-    two = run_python(code, {"XLA_FLAGS": flags}).strip().splitlines()[-1].split(" ", 1)
+    one = S.run_python(code, env={"XLA_FLAGS": ""}).strip().splitlines()[-1].split(" ", 1)
+    two = S.run_python(code, env={"XLA_FLAGS": flags}).strip().splitlines()[-1].split(" ", 1)
     assert (one[0], two[0]) == ("1", "2")
     import json
 

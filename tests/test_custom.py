@@ -3,11 +3,6 @@
 No TensorFlow import: CI runs this file on JAX and PyTorch too.
 """
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
@@ -17,13 +12,13 @@ from tests import scenarios as S
 
 BACKEND = keras.backend.backend()
 SPE = 1 if BACKEND == "torch" else 4
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def decay(epoch):
     return 0.1 * 0.5 ** (epoch // 10)
 
 
+@pytest.mark.slow
 def test_function_schedule_applies_what_keras_learning_rate_scheduler_applies(tmp_path):
     epochs = 22
     keras_run = S.onehot_model(0.1, steps_per_execution=SPE)
@@ -45,11 +40,7 @@ def test_function_schedule_applies_what_keras_learning_rate_scheduler_applies(tm
         print(type(schedule).__name__, keras_lr.get_learning_rate(model.optimizer),
               [float(schedule(s)) for s in (0, 120, 240)])
     """
-    env = {**os.environ, "KERAS_BACKEND": BACKEND, "PYTHONPATH": ROOT}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    name, rate, values = done.stdout.strip().split(" ", 2)
+    name, rate, values = S.run_python(code, timeout=300).strip().split(" ", 2)
     assert name == "Tabulated"
     assert float(rate) == pytest.approx(0.025, rel=1e-6)  # after 264 updates: epoch 22
     np.testing.assert_allclose(eval(values), [0.1, 0.05, 0.025], rtol=1e-6)
@@ -128,16 +119,12 @@ def test_adam_effective_step_matches_numpy_from_its_slots():
 
 def test_update_monitor_writes_each_layer_to_tensorboard(tmp_path):
     pytest.importorskip("tensorboard")
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-
     monitor = keras_lr.UpdateMonitor(every_n_updates=2, log_dir=str(tmp_path))
     probe(keras.optimizers.Adam(0.01)).fit(X, T, batch_size=2, epochs=1, verbose=0,
                                           callbacks=[monitor])
     tags = {}
-    for path in (tmp_path / "train").iterdir():
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                tags.setdefault(value.tag, []).append(event.step)
+    for tag, step, _ in S.tensorboard_events(tmp_path / "train"):
+        tags.setdefault(tag, []).append(step)
     layer = [t for t in tags if t.startswith("update_ratio/")]
     assert len(layer) == 1 and tags[layer[0]] == [0, 2]
     assert tags["effective_step_median"] == [0, 2]

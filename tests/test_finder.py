@@ -125,6 +125,7 @@ def test_suggestion_lies_in_the_descending_region():
     assert result.suggestions["minimum"] == pytest.approx(result.lrs[bottom] / 10)
 
 
+@pytest.mark.slow
 def test_inputs_numpy_dataset_pydataset_multi_input_and_weights():
     import tensorflow as tf
 

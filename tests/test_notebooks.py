@@ -30,6 +30,7 @@ def test_committed_notebook_holds_its_full_budget_outputs(path):
     assert all(len(o.data["image/png"]) < 300_000 for o in pngs)  # small (base64) images
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_LR_NOTEBOOK_QUICK", "1")

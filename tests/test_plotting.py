@@ -1,14 +1,11 @@
 """Values for plotting, plots, and no side effects on import."""
 
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 
 import keras_lr
+from tests import scenarios as S
 
 
 def test_values_for_a_count_and_for_an_array():
@@ -47,28 +44,24 @@ def test_plot_schedule_draws_the_values():
     plt.close("all")
 
 
-def run_python(code, cwd):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, timeout=300,
-                          capture_output=True, text=True)
-
-
+@pytest.mark.slow
 def test_import_has_no_side_effects(tmp_path):
     # Keras itself may import matplotlib and set warning filters: snapshot after it.
     code = (
         "import warnings, keras; filters = list(warnings.filters); import keras_lr; "
         "assert warnings.filters == filters, 'warning filters changed'"
     )
-    assert run_python(code, tmp_path).returncode == 0
+    assert S.python("-c", code, cwd=tmp_path, timeout=300).returncode == 0
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_works_without_matplotlib_until_a_plot_is_asked_for(tmp_path):
     code = (
         "import sys; sys.modules['matplotlib'] = None; import keras_lr; "
         "print(keras_lr.schedule_values(keras_lr.StepDecay(1.0, 1, 0.5), 3).tolist()); "
         "keras_lr.plot_schedule(keras_lr.Constant(0.1), 3)"
     )
-    result = run_python(code, tmp_path)
+    result = S.python("-c", code, cwd=tmp_path, timeout=300)
     assert "[1.0, 0.5, 0.25]" in result.stdout
     assert "plot_schedule needs matplotlib: pip install 'keras-lr[plot]'" in result.stderr
