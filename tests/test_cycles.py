@@ -158,9 +158,11 @@ def test_cyclical_scheduler_in_epochs_with_momentum():
                         np.full((S.STEPS, 1), -1e4, "float32"), batch_size=1, epochs=2,
                         shuffle=False, verbose=0, callbacks=[callback, monitor])
     assert callback.schedule.step_size == S.STEPS // 2
-    # At each epoch end the cycle is back at its base: rate 0.01, momentum 0.9.
-    np.testing.assert_allclose(history.history["learning_rate"], [0.01, 0.01], rtol=1e-6)
-    np.testing.assert_allclose(history.history["momentum"], [0.9, 0.9], rtol=1e-6)
+    # Each epoch's last update is one step before the cycle's base (position 11 of 12):
+    # rate 0.01 + 0.04 / 6, momentum 0.9 - 0.1 / 6 (the logs show the epoch's last update).
+    np.testing.assert_allclose(history.history["learning_rate"], [0.01 + 0.04 / 6] * 2,
+                               rtol=1e-6)
+    np.testing.assert_allclose(history.history["momentum"], [0.9 - 0.1 / 6] * 2, rtol=1e-6)
 
 
 def test_momentum_skipped_with_a_warning_when_there_is_none():

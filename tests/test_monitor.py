@@ -18,8 +18,9 @@ def test_monitor_logs_rate_momentum_and_decay_to_history_and_csv(tmp_path):
     history = model.fit(x, y, batch_size=4, epochs=3, verbose=0,
                         callbacks=[keras_lr.LearningRateMonitor(),
                                    keras.callbacks.CSVLogger(str(csv))])
-    # After epoch e, 4 (e + 1) updates are done; the next one's rate is 0.01 * 0.5 ** (e + 1).
-    np.testing.assert_allclose(history.history["learning_rate"], [0.005, 0.0025, 0.00125])
+    # Epoch e's last update is update 4 e + 3, at 0.01 * 0.5 ** e (the rate used during the
+    # epoch, as Keras's LearningRateScheduler logs it; get_learning_rate gives the next one).
+    np.testing.assert_allclose(history.history["learning_rate"], [0.01, 0.005, 0.0025])
     assert history.history["beta_1"] == [0.85] * 3
     assert history.history["weight_decay"] == [0.004] * 3
     header = csv.read_text().splitlines()[0].split(",")
