@@ -12,6 +12,8 @@ import sys
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # every test runs the command in a new process
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

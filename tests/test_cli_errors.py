@@ -105,6 +105,7 @@ def test_each_user_error_is_one_line_and_exit_2(args, fragment, workdir, capsys,
 SCRIPT_CASES = [0, 1, 3, 13, 22, 23, 5]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(console_script() is None, reason="the keras-lr console script is not installed")
 def test_the_console_script_prints_one_line_for_a_user_error(workdir):
     cases = [ERRORS[i] for i in SCRIPT_CASES]
@@ -117,6 +118,7 @@ def test_the_console_script_prints_one_line_for_a_user_error(workdir):
                                                                                       lines[0])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(console_script() is None, reason="the keras-lr console script is not installed")
 def test_a_successful_plot_prints_only_its_own_line(workdir):
     result = run([*PLOT, "--steps", "200", "--output", "ok.png"], workdir)
