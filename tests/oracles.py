@@ -5,6 +5,7 @@ source semantics, Keras's schedule docs, Hugging Face's WSD), one step at a
 time with Python `if`s, sharing no code with keras_lr.
 """
 
+import itertools
 import math
 
 
@@ -102,7 +103,7 @@ def wsd(t, peak, warm, stable, decay, shape="cosine", alpha=0.0):
 
 def sequential(t, children, boundaries):
     start = 0
-    for child, end in zip(children, boundaries + [math.inf]):
+    for child, end in zip(children, [*boundaries, math.inf], strict=False):
         if t < end:
             return child(t - start)
         start = end
@@ -112,7 +113,7 @@ def interpolated(t, points, shape="linear"):
     # Between consecutive (step, rate) points; the end points' rates outside them.
     if t <= points[0][0]:
         return points[0][1]
-    for (s0, r0), (s1, r1) in zip(points, points[1:]):
+    for (s0, r0), (s1, r1) in itertools.pairwise(points):
         if t <= s1:
             pct = (t - s0) / (s1 - s0)
             if shape == "cosine":

@@ -33,7 +33,8 @@ def test_every_schedule_matches_its_oracle_from_0_and_around_2_31(key):
         np.testing.assert_allclose(values, oracle(key, steps), rtol=2e-6, atol=5e-7 * scale)
 
 
-@pytest.mark.parametrize("t_mul, period, cycles", [(2.0, 2, 30), (1.1, 10, 100), (1.5, 7, 40)])
+@pytest.mark.parametrize(("t_mul", "period", "cycles"),
+                         [(2.0, 2, 30), (1.1, 10, 100), (1.5, 7, 40)])
 def test_warm_restarts_place_every_cycle_start_exactly(t_mul, period, cycles):
     """At each cycle's first step the rate jumps back up; the step before ends the last cycle."""
     from tests import oracles
@@ -92,7 +93,7 @@ def test_a_users_factor_assignment_takes_effect_at_the_next_update():
 @pytest.mark.skipif(BACKEND != "jax", reason="only JAX freezes uncarried variables")
 def test_jax_refuses_a_scaled_factor_the_optimizer_does_not_carry():
     model = S.onehot_model(keras_lr.Scaled(keras_lr.Constant(0.1)))
-    with pytest.raises(RuntimeError, match="keras_lr.attach"):
+    with pytest.raises(RuntimeError, match=r"keras_lr\.attach"):
         S.rates_per_update(model, [])
 
 
@@ -115,7 +116,7 @@ def numpy_run(kind, lrs, momenta, weight_decay=0.0):
     m = np.zeros_like(w)
     v = np.zeros_like(w)
     u_product = 1.0
-    for t, (lr, mu) in enumerate(zip(lrs, momenta)):
+    for t, (lr, mu) in enumerate(zip(lrs, momenta, strict=False)):
         g = 2.0 / T.size * X.T @ (X @ w - T)
         if kind == "sgd":
             m = mu * m - lr * g
@@ -221,9 +222,9 @@ def test_find_lr_restores_the_model_and_leaves_its_optimizer_alone():
     result = keras_lr.find_lr(model, X, T, batch_size=4, num_steps=20, start_lr=1e-4, end_lr=1.0)
     assert len(result.losses) >= 2
     assert 0.99e-4 <= result.suggestion <= 1.0  # within the sweep (float32 rates)
-    for a, b in zip(model.get_weights(), before):
+    for a, b in zip(model.get_weights(), before, strict=False):
         np.testing.assert_array_equal(a, b)
-    for v, b in zip(model.optimizer.variables, optimizer_before):
+    for v, b in zip(model.optimizer.variables, optimizer_before, strict=False):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(v), b)
 
 
@@ -307,3 +308,39 @@ def test_data_parallel_on_two_devices_applies_the_same_updates_as_one():
     one, two = json.loads(one[1]), json.loads(two[1])
     for name in one:
         np.testing.assert_allclose(two[name], one[name], rtol=1e-6, atol=1e-7)
+
+
+# --- repros 03 and 08 (../shared/repros) -------------------------------------------------------
+
+def test_plateau_reduction_on_a_schedule_resumes_from_a_weights_only_backup(tmp_path):
+    """BackupAndRestore stores weights only; set_state(get_state()) carries the factor."""
+
+    class Preempt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("preempted")
+
+    def run(plateau, extra):
+        model = S.onehot_model(keras_lr.StepDecay(0.1, 1000, 0.5))
+        backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+        rates = S.rates_per_update(model, [S.Inject([1.0] * 4), plateau, backup, *extra],
+                                   epochs=4)
+        return model, rates
+
+    plateau = keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=1)
+    with pytest.raises(RuntimeError, match="preempted"):
+        run(plateau, [Preempt()])
+    state = plateau.get_state()
+    assert state["scale_factors"] == [0.5]  # reduced at the end of epoch 1
+    resumed = keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=1)
+    resumed.set_state(state)
+    model, rates = run(resumed, [])  # epochs 2 and 3, from the backup
+    np.testing.assert_allclose(rates[:S.STEPS], 0.05, rtol=1e-5)  # not back at 0.1
+
+
+def test_plateau_refuses_a_callable_rate_when_training_begins():
+    model = S.onehot_model(0.1)
+    model.compile(keras.optimizers.SGD(lambda: 0.1), loss="mae")
+    plateau = keras_lr.ReduceLROnPlateau("loss", mode="min")
+    with pytest.raises(TypeError, match="float learning rate or a LearningRateSchedule"):
+        S.rates_per_update(model, [plateau], epochs=1)

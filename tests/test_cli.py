@@ -29,7 +29,7 @@ def test_readme_main_command_quick_writes_tables_and_plots(tmp_path):
     out = tmp_path / "out"
     for name in ("results.csv", "results.md", "lr_curves.png", "val_loss.png"):
         assert (out / name).stat().st_size > 0, name
-    rows = list(csv.DictReader(open(out / "results.csv")))
+    rows = list(csv.DictReader((out / "results.csv").read_text().splitlines()))
     assert {(r["schedule"], r["optimizer"]) for r in rows} == {
         (s, o) for s in ("constant", "cyclical", "one-cycle") for o in ("sgd", "adam")}
     for row in rows:
@@ -60,7 +60,8 @@ def test_compare_tune_prints_and_uses_the_range_tests_rate(tmp_path):
         model.compile(recipes.optimizer(name, 0.01), loss="sparse_categorical_crossentropy")
         expected = keras_lr.find_lr(model, x, y, batch_size=64).suggestion
         assert float(printed[name]) == pytest.approx(expected, rel=1e-2), name
-        rows = [r for r in csv.DictReader(open(tmp_path / "out" / "results.csv"))
+        results = (tmp_path / "out" / "results.csv").read_text().splitlines()
+        rows = [r for r in csv.DictReader(results)
                 if r["optimizer"] == name]
         assert len(rows) == 3
         assert all(float(r["peak_lr"]) == pytest.approx(expected, rel=1e-3) for r in rows)
@@ -78,7 +79,7 @@ def test_compare_seeds_on_users_data_and_model(tmp_path):
                           "--epochs", "2", "--lr", "0.01", "--output", tmp_path / "out",
                           cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv")))
+    rows = list(csv.DictReader((tmp_path / "out" / "results.csv").read_text().splitlines()))
     assert len(rows) == 2
     for row in rows:
         assert float(row["peak_lr"]) == 0.01
@@ -92,7 +93,7 @@ def test_compare_seeds_on_users_data_and_model(tmp_path):
                           "--tune", "--output", tmp_path / "out2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Peak rates from the range test" in result.stdout
-    row = next(csv.DictReader(open(tmp_path / "out2" / "results.csv")))
+    row = next(csv.DictReader((tmp_path / "out2" / "results.csv").read_text().splitlines()))
     assert math.isfinite(float(row["best_val_loss"])) and float(row["best_val_accuracy"]) > 0.5
 
 
@@ -146,7 +147,7 @@ def test_plot_from_name_and_from_config(tmp_path):
     assert (tmp_path / "c.png").stat().st_size > 0 and (tmp_path / "w.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("args,message", [
+@pytest.mark.parametrize(("args", "message"), [
     (["compare", "--schedules", "cosine-ish"], "unknown schedule 'cosine-ish'"),
     (["compare", "--optimizers", "lamb"], "unknown optimizer 'lamb'"),
     (["plot", "Nope"], "unknown schedule 'Nope'"),
@@ -193,5 +194,6 @@ def test_readme_main_command_runs_verbatim(tmp_path):
     result = subprocess.run(command + words[1:], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
-    rows = list(csv.DictReader(open(tmp_path / "keras-lr-compare" / "results.csv")))
+    results = tmp_path / "keras-lr-compare" / "results.csv"
+    rows = list(csv.DictReader(results.read_text().splitlines()))
     assert len(rows) == 9 * 4

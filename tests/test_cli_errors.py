@@ -83,7 +83,7 @@ def workdir(tmp_path_factory):
     return work
 
 
-@pytest.mark.parametrize("args,fragment", ERRORS, ids=[" ".join(a[:3]) for a, _ in ERRORS])
+@pytest.mark.parametrize(("args", "fragment"), ERRORS, ids=[" ".join(a[:3]) for a, _ in ERRORS])
 def test_each_user_error_is_one_line_and_exit_2(args, fragment, workdir, capsys, monkeypatch):
     """In this process (fast); the console script itself runs below, one case of each kind."""
     from keras_lr import cli
@@ -111,7 +111,7 @@ def test_the_console_script_prints_one_line_for_a_user_error(workdir):
     cases = [ERRORS[i] for i in SCRIPT_CASES]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda case: run(case[0], workdir), cases))
-    for (args, fragment), result in zip(cases, results):
+    for (args, fragment), result in zip(cases, results, strict=False):
         lines = result.stderr.splitlines()
         assert (result.returncode, result.stdout, len(lines)) == (2, "", 1), (args, result.stderr)
         assert lines[0].startswith(f"keras-lr {args[0]}: ") and fragment in lines[0], (args,

@@ -53,7 +53,7 @@ def test_interpolated_schedule_applied_rates():
     np.testing.assert_allclose(S.rates_per_update(model, []), expected, rtol=1e-5, atol=1e-8)
 
 
-@pytest.mark.parametrize("bad, name", [
+@pytest.mark.parametrize(("bad", "name"), [
     (dict(points=[]), "points"), (dict(points=[(0, 0.1), (0, 0.2)]), "points"),
     (dict(points=[(0, -1.0)]), "points"), (dict(points=[(0.5, 0.1)]), "points"),
     (dict(points=[(0, 0.1)], shape="square"), "shape"),

@@ -82,7 +82,8 @@ def test_momentum_cycling_runs_with_every_optimizer_family(make):
     name = keras_lr.callbacks._optim.momentum_name(model.optimizer)
     original = getattr(model.optimizer, name)
     history = model.fit(x, y, batch_size=4, epochs=2, verbose=0,
-                        callbacks=[keras_lr.OneCycleScheduler(0.01), keras_lr.LearningRateMonitor()])
+                        callbacks=[keras_lr.OneCycleScheduler(0.01),
+                                   keras_lr.LearningRateMonitor()])
     assert np.all(np.isfinite(history.history["loss"]))
     assert history.history[name][-1] == pytest.approx(0.95)
     assert getattr(model.optimizer, name) == original
@@ -97,7 +98,8 @@ def test_momentum_in_config_during_fit_is_the_original_float():
     class Peek(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             config = self.model.optimizer.get_config()
-            seen.append((json.dumps(config["momentum"]), keras_lr.get_momentum(self.model.optimizer)))
+            seen.append((json.dumps(config["momentum"]),
+                         keras_lr.get_momentum(self.model.optimizer)))
 
     model.fit(x, y, batch_size=4, epochs=2, verbose=0,
               callbacks=[keras_lr.OneCycleScheduler(0.05), Peek()])

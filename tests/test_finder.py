@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import keras_lr
-from keras_lr import _data, _trial
-from keras_lr import finder, suggest
+from keras_lr import _data, _trial, finder, suggest
 from tests import oracles
 
 KS = keras.optimizers.schedules
@@ -37,14 +36,15 @@ def model_with_state(optimizer):
 
 
 def state(model):
-    return ([np.array(v) for v in model.variables], [np.array(v) for v in model.optimizer.variables],
+    return ([np.array(v) for v in model.variables],
+            [np.array(v) for v in model.optimizer.variables],
             [np.array(v) for v in model.metrics_variables], np.random.get_state()[1].copy())
 
 
 def assert_same(before, after):
-    for group_before, group_after in zip(before, after):
+    for group_before, group_after in zip(before, after, strict=False):
         assert len(group_before) == len(group_after)
-        for a, b in zip(group_before, group_after):
+        for a, b in zip(group_before, group_after, strict=False):
             assert np.array_equal(a, b)
 
 
@@ -312,7 +312,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("kwargs,error,name,value", BAD, ids=[b[2] for b in BAD])
+@pytest.mark.parametrize(("kwargs", "error", "name", "value"), BAD, ids=[b[2] for b in BAD])
 def test_bad_arguments(kwargs, error, name, value):
     import re
 

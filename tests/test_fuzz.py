@@ -131,7 +131,7 @@ def test_constructor_and_call_outcomes(make, data):
     try:
         made = make(**kwargs)
     except (ValueError, TypeError) as error:
-        assert allowed_error(error, make), repr(error)
+        assert allowed_error(error, make), repr(error)  # noqa: PT017 - outcomes, not one raise
         return
     if isinstance(made, keras.optimizers.schedules.LearningRateSchedule):
         assert_rates(made(STEPS))
@@ -152,6 +152,7 @@ def test_schedule_call_outcomes(schedule, step):
     try:
         values = schedule(step)
     except (ValueError, TypeError) as error:
-        assert re.match(r"Argument `step` must be .+\. Received: step=", str(error)), repr(error)
+        message = str(error)
+        assert re.match(r"Argument `step` must be .+\. Received: step=", message), message
         return
     assert_rates(values)

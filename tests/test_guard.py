@@ -102,12 +102,12 @@ def test_guard_composes_with_plateau_and_its_state_survives_a_reload(tmp_path):
 def test_guard_stops_after_max_rollbacks():
     guard = keras_lr.SpikeGuard(snapshot_every=3, warmup=3, max_rollbacks=0, verbose=0)
     with pytest.warns(UserWarning, match="max_rollbacks=0"):
-        model, history = fit("nan", [guard])
+        _model, history = fit("nan", [guard])
     assert len(history.history["loss"]) == 1  # stopped in the first epoch
     assert guard.rollbacks == 0
 
 
-@pytest.mark.parametrize("bad, message", [
+@pytest.mark.parametrize(("bad", "message"), [
     (dict(threshold=1.0), "threshold"), (dict(factor=0.0), "factor"),
     (dict(snapshot_every=0), "snapshot_every"), (dict(window=0), "window"),
     (dict(max_rollbacks=-1), "max_rollbacks"),

@@ -80,9 +80,9 @@ def test_no_import_cycle_inside_keras_lr():
             if nxt.startswith(node + "."):
                 continue  # a package importing its own submodules
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append([*stack[stack.index(nxt):], nxt])
             elif nxt not in state:
-                visit(nxt, stack + [nxt])
+                visit(nxt, [*stack, nxt])
         state[node] = "done"
 
     for node in sorted(graph):

@@ -90,7 +90,7 @@ def built_model():
     return model
 
 
-@pytest.mark.parametrize("monitor,direction", [
+@pytest.mark.parametrize(("monitor", "direction"), [
     ("val_auc", "max"), ("auc", "max"), ("val_precision", "max"), ("val_mae", "min"),
     ("val_loss", "min"), ("loss", "min"),
 ])
@@ -186,7 +186,7 @@ PATIENCE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("scores,kwargs,expected", PATIENCE_CASES)
+@pytest.mark.parametrize(("scores", "kwargs", "expected"), PATIENCE_CASES)
 def test_when_the_plateau_reduces(scores, kwargs, expected):
     monitor = kwargs.pop("monitor", "val_score")
     if monitor == "val_score":  # a value only Inject knows: "auto" could not tell

@@ -38,7 +38,7 @@ def test_plot_schedule_draws_the_values():
     np.testing.assert_array_equal(line.get_xdata(), np.arange(25))
     np.testing.assert_array_equal(line.get_ydata(), keras_lr.schedule_values(sched, 25))
     assert line.get_label() == "OneCycle"
-    fig, given = plt.subplots()
+    _fig, given = plt.subplots()
     assert keras_lr.plot_schedule(sched, [0, 5, 9], ax=given, label="mine") is given
     assert given.get_lines()[0].get_label() == "mine"
     plt.close("all")

@@ -23,7 +23,7 @@ def names(error, name):
 
 # --- repro 04: step arguments that int64 would wrap are refused, the bound itself is exact -----
 
-@pytest.mark.parametrize("make,name", [
+@pytest.mark.parametrize(("make", "name"), [
     (lambda: keras_lr.Cyclical(0.1, 1.0, step_size=2**62), "step_size"),
     (lambda: keras_lr.Cyclical(0.1, 1.0, step_size=2**30, step_size_down=2**31), "step_size_down"),
     (lambda: keras_lr.StepDecay(0.1, decay_steps=2**63), "decay_steps"),
@@ -55,7 +55,7 @@ def test_schedules_at_the_step_bound_are_exact():
 # --- repro 05: integers past int64, and 1e308, name the argument --------------------------------
 
 @pytest.mark.parametrize("value", [2**70, 1e308])
-@pytest.mark.parametrize("make,name", [
+@pytest.mark.parametrize(("make", "name"), [
     (lambda v: keras_lr.StepDecay(0.1, decay_steps=v), "decay_steps"),
     (lambda v: keras_lr.OneCycle(0.1, total_steps=v), "total_steps"),
     (lambda v: keras_lr.Warmup(0.1, warmup_steps=v), "warmup_steps"),
@@ -70,7 +70,7 @@ def test_oversized_integers_name_the_argument(make, name, value):
         make(value)
 
 
-@pytest.mark.parametrize("step,error", [
+@pytest.mark.parametrize(("step", "error"), [
     (2**70, ValueError), (-(2**64), ValueError), (float("nan"), ValueError),
     (float("inf"), ValueError), (1e300, ValueError), ([1, 2**64], ValueError),
     ("3", TypeError), (None, TypeError), (True, TypeError), (np.array(["a"]), TypeError),
@@ -83,7 +83,7 @@ def test_a_step_the_schedule_cannot_hold_names_the_step(step, error):
 
 # --- repro 12: rates outside float32 -------------------------------------------------------------
 
-@pytest.mark.parametrize("make,name", [
+@pytest.mark.parametrize(("make", "name"), [
     (lambda: keras_lr.Constant(1e39), "learning_rate"),
     (lambda: keras_lr.Constant(1e-46), "learning_rate"),
     (lambda: keras_lr.Constant(1e-40), "learning_rate"),  # subnormal: flushed to 0 by kernels
@@ -159,7 +159,7 @@ def test_find_lr_on_empty_input_raises_instead_of_hanging(case):
     assert outcome == ["find_lr got no batch from `x`: the input is empty."]
 
 
-@pytest.mark.parametrize("start,end,name", [
+@pytest.mark.parametrize(("start", "end", "name"), [
     (1e-300, 10.0, "start_lr"), (1e-45, 1e-44, "start_lr"), (1e-3, 1e300, "end_lr"),
     (F32_TINY, F32_MAX, "end_lr"),  # the sweep's growth end / start overflows float32
 ])
@@ -173,7 +173,7 @@ def test_find_lr_rates_outside_float32_name_the_argument(start, end, name):
 
 # --- PyTorch's "cos"; integer momentum levels ----------------------------------------------------
 
-@pytest.mark.parametrize("make,key", [
+@pytest.mark.parametrize(("make", "key"), [
     (lambda s: keras_lr.OneCycle(1.0, 20, anneal_strategy=s), "anneal_strategy"),
     (lambda s: keras_lr.Warmup(C, 5, shape=s), "shape"),
     (lambda s: keras_lr.WarmupStableDecay(1.0, 2, 3, 5, decay_shape=s), "decay_shape"),
@@ -207,7 +207,7 @@ def test_momentum_accepts_integer_levels():
 
 # --- repro 10: LearningRateMonitor's log_dir ------------------------------------------------------
 
-@pytest.mark.parametrize("value,error", [
+@pytest.mark.parametrize(("value", "error"), [
     (True, TypeError), (0, TypeError), (["a"], TypeError), (b"logs", TypeError), ("", ValueError)])
 def test_monitor_log_dir_must_be_a_path(value, error, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

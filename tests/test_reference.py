@@ -54,7 +54,7 @@ HAND = [
 ]
 
 
-@pytest.mark.parametrize("sched,expected", HAND, ids=lambda x: getattr(x, "__class__").__name__)
+@pytest.mark.parametrize(("sched", "expected"), HAND, ids=lambda x: x.__class__.__name__)
 def test_hand_computed(sched, expected):
     np.testing.assert_allclose(values(sched, len(expected)), expected, rtol=1e-6, atol=1e-7)
 
@@ -74,7 +74,8 @@ def test_step_decay_equals_keras_staircase_exponential():
     np.testing.assert_allclose(values(ours, 60), values(theirs, 60), rtol=1e-6)
 
 
-@pytest.mark.parametrize("t_mul,m_mul,alpha", [(1.0, 1.0, 0.0), (2.0, 0.6, 0.1), (1.5, 0.9, 0.3)])
+@pytest.mark.parametrize(("t_mul", "m_mul", "alpha"),
+                         [(1.0, 1.0, 0.0), (2.0, 0.6, 0.1), (1.5, 0.9, 0.3)])
 def test_restarts_equal_keras_cosine_decay_restarts(t_mul, m_mul, alpha):
     ours = keras_lr.CosineWarmRestarts(0.2, 6, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
     theirs = KS.CosineDecayRestarts(0.2, 6, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
@@ -118,18 +119,19 @@ TORCH = [
     (lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=0.05),
      keras_lr.CosineWarmRestarts(1.0, 5, t_mul=2.0, alpha=0.05), 80),
     (lambda L, o: L.StepLR(o, 7, 0.3), keras_lr.StepDecay(1.0, 7, 0.3), 40),
-    (lambda L, o: L.MultiStepLR(o, [3, 10, 11], 0.5), keras_lr.MultiStepDecay(1.0, [3, 10, 11], 0.5),
+    (lambda L, o: L.MultiStepLR(o, [3, 10, 11], 0.5),
+     keras_lr.MultiStepDecay(1.0, [3, 10, 11], 0.5),
      20),
 ]
 
 
-@pytest.mark.parametrize("make,sched,n", TORCH, ids=lambda x: getattr(x, "__class__").__name__)
+@pytest.mark.parametrize(("make", "sched", "n"), TORCH, ids=lambda x: x.__class__.__name__)
 def test_pytorch_oracle(make, sched, n):
     expected = torch_rates(make, n)
     np.testing.assert_allclose(values(sched, n), expected, rtol=2e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("period,t_mul", [(7, 2.0), (10, 3.0), (4, 1.5), (1, 2.0), (3, 1.1)])
+@pytest.mark.parametrize(("period", "t_mul"), [(7, 2.0), (10, 3.0), (4, 1.5), (1, 2.0), (3, 1.1)])
 def test_restarts_switch_cycles_at_the_right_step(period, t_mul):
     """Around every cycle start up to step 2**31, where a float log may round."""
     from tests import oracles

@@ -88,7 +88,7 @@ def runs(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(representative()))
 def test_resumed_run_equals_uninterrupted_run(runs, name):
-    straight, first, resumed = runs
+    straight, _first, resumed = runs
     assert resumed[name + "_iterations"] == 3 * BATCHES
     np.testing.assert_allclose(resumed[name], straight[name][BATCHES:], rtol=1e-6, atol=1e-7)
 
@@ -96,7 +96,7 @@ def test_resumed_run_equals_uninterrupted_run(runs, name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(representative()))
 def test_applied_rates_follow_the_schedule(runs, name):
-    straight, first, resumed = runs
+    _straight, first, resumed = runs
     trace = np.concatenate([[0.0], first[name], resumed[name]])
     applied = -np.diff(trace)
     schedule = representative()[name]

@@ -104,7 +104,8 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("make,error,name,value", BAD, ids=[f"{b[2]}={b[3]}" for b in BAD])
+@pytest.mark.parametrize(("make", "error", "name", "value"), BAD,
+                         ids=[f"{b[2]}={b[3]}" for b in BAD])
 def test_bad_argument_names_argument_and_value(make, error, name, value):
     pattern = rf"^Argument `{name}` must be .+\. Received: {name}={re.escape(value)}"
     with pytest.raises(error, match=pattern):
