@@ -334,7 +334,7 @@ def test_plateau_reduction_on_a_schedule_resumes_from_a_weights_only_backup(tmp_
     assert state["scale_factors"] == [0.5]  # reduced at the end of epoch 1
     resumed = keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=1)
     resumed.set_state(state)
-    model, rates = run(resumed, [])  # epochs 2 and 3, from the backup
+    _, rates = run(resumed, [])  # epochs 2 and 3, from the backup
     np.testing.assert_allclose(rates[:S.STEPS], 0.05, rtol=1e-5)  # not back at 0.1
 
 
