@@ -8,6 +8,7 @@ falls fast. The model leaves the test exactly as it came in.
 import dataclasses
 import math
 import warnings
+from typing import Literal
 
 import keras
 import numpy as np
@@ -142,7 +143,7 @@ def find_lr(
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_steps: int = 100,
-    mode: str = "exponential",
+    mode: Literal["exponential", "linear"] = "exponential",
     beta: float = 0.98,
     stop_factor: float = 4.0,
     method: str | None = None,

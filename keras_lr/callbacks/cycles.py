@@ -1,7 +1,7 @@
 """1-cycle and cyclical training as callbacks, with momentum cycled in the step."""
 
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import keras
 from keras import ops
@@ -158,7 +158,7 @@ class OneCycleScheduler(_CycleCallback):
         pct_start: float = 0.3,
         div_factor: float = 25.0,
         final_div_factor: float = 1e4,
-        anneal_strategy: str = "cosine",
+        anneal_strategy: Literal["cosine", "cos", "linear"] = "cosine",
         three_phase: bool = False,
         cycle_momentum: bool = True,
         base_momentum: float = 0.85,
@@ -222,8 +222,8 @@ class CyclicalScheduler(_CycleCallback):
         max_learning_rate: float,
         step_size: float,
         step_size_down: float | None = None,
-        unit: str = "steps",
-        mode: str = "triangular",
+        unit: Literal["steps", "epochs"] = "steps",
+        mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
         gamma: float = 1.0,
         cycle_momentum: bool = False,
         base_momentum: float = 0.8,

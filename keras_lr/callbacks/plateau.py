@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from typing import Literal
 
 import keras
 import numpy as np
@@ -103,9 +104,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         factor: float = 0.1,
         patience: int = 10,
         verbose: int = 0,
-        mode: str = "auto",
+        mode: Literal["auto", "min", "max"] = "auto",
         min_delta: float = 1e-4,
-        threshold_mode: str = "abs",
+        threshold_mode: Literal["abs", "rel"] = "abs",
         cooldown: int = 0,
         min_lr: float = 0.0,
         start_from_epoch: int = 0,

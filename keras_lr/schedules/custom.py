@@ -2,6 +2,7 @@
 
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import keras
 import numpy as np
@@ -61,7 +62,7 @@ class Interpolated(ScheduleBase):
     def __init__(
         self,
         points: Sequence[Sequence[float]],
-        shape: str = "linear",
+        shape: Literal["linear", "cosine", "cos"] = "linear",
         steps_per_epoch: int | None = None,
         name: str | None = None,
     ):
@@ -152,7 +153,7 @@ class Tabulated(ScheduleBase):
 def from_function(
     fn: Callable[[int], float],
     length: int,
-    unit: str = "epoch",
+    unit: Literal["epoch", "step"] = "epoch",
     steps_per_epoch: int | None = None,
 ) -> Tabulated:
     """A schedule from a Python function of the epoch (or the step), tabulated once.

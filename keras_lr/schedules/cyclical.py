@@ -1,6 +1,7 @@
 """Cyclical learning rates (Smith 2017): triangular, triangular2, exp_range."""
 
 import math
+from typing import Literal
 
 import keras
 from keras import ops
@@ -80,7 +81,7 @@ class Cyclical(ScheduleBase):
         max_learning_rate: float,
         step_size: int,
         step_size_down: int | None = None,
-        mode: str = "triangular",
+        mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
         gamma: float = 1.0,
         name: str | None = None,
     ):

@@ -1,5 +1,7 @@
 """The 1-cycle policy (Smith & Topin 2018), as PyTorch's `OneCycleLR`."""
 
+from typing import Literal
+
 import keras
 from keras import ops
 
@@ -96,7 +98,7 @@ class OneCycle(ScheduleBase):
         pct_start: float = 0.3,
         div_factor: float = 25.0,
         final_div_factor: float = 1e4,
-        anneal_strategy: str = "cosine",
+        anneal_strategy: Literal["cosine", "cos", "linear"] = "cosine",
         three_phase: bool = False,
         name: str | None = None,
     ):

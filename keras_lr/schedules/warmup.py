@@ -1,5 +1,7 @@
 """Warmup around any schedule, and warmup-stable-decay."""
 
+from typing import Literal
+
 import keras
 from keras import ops
 
@@ -111,7 +113,7 @@ class Warmup(ScheduleBase):
         schedule: keras.optimizers.schedules.LearningRateSchedule | float,
         warmup_steps: int,
         start_factor: float | None = None,
-        shape: str = "linear",
+        shape: Literal["linear", "cosine", "cos"] = "linear",
         shift_schedule: bool = True,
         initial_learning_rate: float | None = None,
         hold_steps: int = 0,
@@ -192,9 +194,9 @@ class WarmupStableDecay(ScheduleBase):
         warmup_steps: int,
         stable_steps: int,
         decay_steps: int,
-        decay_shape: str = "cosine",
+        decay_shape: Literal["linear", "cosine", "cos", "1-sqrt"] = "cosine",
         alpha: float = 0.0,
-        warmup_shape: str = "linear",
+        warmup_shape: Literal["linear", "cosine", "cos"] = "linear",
         initial_learning_rate: float | None = None,
         name: str | None = None,
     ):
