@@ -152,7 +152,8 @@ def test_a_generator_that_runs_out_stops_the_sweep_with_a_warning():
     model = model_with_state(keras.optimizers.Adam(1e-3))
     before = state(model)
     batches = ((x[i: i + 16], y[i: i + 16]) for i in range(0, 64, 16))
-    with pytest.warns(UserWarning, match="ran out after 4 batches"):
+    with pytest.warns(UserWarning, match="no batch left to refine"), \
+            pytest.warns(UserWarning, match="ran out after 4 batches"):
         result = keras_lr.find_lr(model, batches, num_steps=10, end_lr=1e-2)
     assert len(result.losses) == 4 and result.stopped_early
     assert result.method == "balanced"  # nothing left to refine on
