@@ -11,7 +11,7 @@ from keras_lr import _keras
 from keras_lr._keras import Schedule, momentum_name, unwrap
 from keras_lr.schedules.compose import Scaled
 
-__all__ = ["Schedule", "applied_learning_rate", "applied_momentum", "attach",
+__all__ = ["Schedule", "applied_learning_rate", "attach",
            "get_learning_rate", "get_momentum", "log_names",
            "make_scalable", "momentum_name", "optimizers_of", "scale_factor", "scale_rate",
            "unwrap"]
@@ -60,14 +60,15 @@ def get_learning_rate(optimizer) -> float:
     return _float(unwrap(optimizer).learning_rate)
 
 
-def get_momentum(optimizer):
-    """The momentum (`momentum` or `beta_1`) of the next update, or None."""
+def get_momentum(optimizer, last: bool = False):
+    """The momentum (`momentum` or `beta_1`) of the next update (or of the `last` one
+    made), or None."""
     optimizer = unwrap(optimizer)
     name = momentum_name(optimizer)
     if name is None:
         return None
     state = _keras.attached(optimizer)
-    scheduled = state.value(name) if state is not None else None
+    scheduled = state.value(name, last) if state is not None else None
     return _float(scheduled) if scheduled is not None else float(getattr(optimizer, name))
 
 
@@ -82,16 +83,6 @@ def applied_learning_rate(optimizer) -> float:
         return get_learning_rate(optimizer)
     done = int(ops.convert_to_numpy(_keras.iterations_of(optimizer)))  # micro-batches
     return _float(lr(max(done - 1, 0)))
-
-
-def applied_momentum(optimizer):
-    """`momentum`/`beta_1` of the optimizer's last update, or None."""
-    name = momentum_name(optimizer)
-    if name is None:
-        return None
-    state = _keras.attached(optimizer)
-    scheduled = state.value(name, last=True) if state is not None else None
-    return _float(scheduled) if scheduled is not None else float(getattr(unwrap(optimizer), name))
 
 
 def attach(optimizer) -> keras.optimizers.Optimizer:

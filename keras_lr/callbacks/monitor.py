@@ -11,8 +11,8 @@ from keras_lr import _keras
 from keras_lr.callbacks._optim import (
     Schedule,
     applied_learning_rate,
-    applied_momentum,
     get_learning_rate,
+    get_momentum,
     log_names,
     momentum_name,
     optimizers_of,
@@ -82,7 +82,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             logs.setdefault(lr_key, applied_learning_rate(optimizer))
             name = momentum_name(optimizer)
             if name is not None:
-                logs[name + suffix] = applied_momentum(optimizer)
+                logs[name + suffix] = get_momentum(optimizer, last=True)
             decay = getattr(optimizer, "weight_decay", None)
             if decay is not None:
                 logs["weight_decay" + suffix] = float(decay)

@@ -134,7 +134,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.wait = 0
         self.cooldown_counter = 0
         self.best_weights = None
-        self._resuming = False
+        self._resumed = None  # the state `set_state` gave for the next fit
 
     def get_state(self) -> dict:
         """The counters, and the scale factors set on schedules, as a JSON-serializable dict
@@ -150,23 +150,16 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.best = None if best is None else float(best)
         self.wait = check.integer("wait", state["wait"])
         self.cooldown_counter = check.integer("cooldown_counter", state["cooldown_counter"])
-        self._resuming = True
-        # A weights-only checkpoint (BackupAndRestore) stores no schedule: the factors
-        # this callback set are put back when training begins.
-        self._resume_factors = state.get("scale_factors")
-
-    def _begin_fit(self):
-        """Fresh counters for a new `fit`, unless `set_state` restored some for it."""
-        if not self._resuming:
-            self.reset()
-        self._resuming = False
+        self._resumed = dict(state)
 
     def on_train_begin(self, logs=None):
-        self._begin_fit()
-        self._scale_schedules()
-
-    def _scale_schedules(self):
-        factors, self._resume_factors = getattr(self, "_resume_factors", None), None
+        # Fresh counters for a new fit, unless `set_state` restored some for it. A
+        # weights-only checkpoint (BackupAndRestore) stores no schedule: the factors
+        # this callback set are put back now.
+        resumed, self._resumed = self._resumed, None
+        if resumed is None:
+            self.reset()
+        factors = resumed.get("scale_factors") if resumed else None
         make_scalable(self.model, type(self).__name__, factors)
 
     def _direction(self):
@@ -227,7 +220,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             self.cooldown_counter, self.wait = self.cooldown, 0
 
     def _reduce(self, epoch):
-        self._scale_schedules()  # another callback may have swapped a schedule in
+        make_scalable(self.model, type(self).__name__)  # a cycle callback may have swapped one in
         reduced = False
         for optimizer in optimizers_of(self.model):
             old = get_learning_rate(optimizer)
