@@ -1,45 +1,36 @@
-"""Everything keras-lr does to a Keras optimizer beyond its public API, in one module.
+"""Everything keras-lr does to Keras beyond its public API, in one module.
 
 Checked against Keras 3.15.1 on TensorFlow 2.21, JAX 0.10.2 and PyTorch 2.13
-(CPU). The private Keras attributes used here, and why:
+(CPU), and Keras 3.5.0 on PyTorch. The private Keras attributes used here, and why:
 
-- `optimizer._learning_rate`: the float-rate variable or the schedule; read
-  and swapped without the public setter (which untracks a float variable and
-  refuses to replace a schedule).
+- `optimizer._learning_rate`: the float-rate variable or the schedule, written
+  (by `keras_lr._instep.InStep` only) without the public setter, which
+  untracks a float variable and refuses to replace a schedule.
 - `optimizer._track_variable(v)`: makes the optimizer carry a keras-lr
-  variable (a `Scaled` factor) in `optimizer.variables`, which JAX's
-  stateless train step takes in and gives back.
+  variable (a scale factor, a skipped-update count) in `optimizer.variables`,
+  which JAX's stateless train step takes in and gives back.
 - `keras.src.backend.common.stateless_scope`: to tell, while JAX traces a
-  step, whether a variable is carried (else its value would be frozen).
+  step, whether a variable is carried (else its value is compiled in).
 - `keras.src.backend.common.variables`: the backend's variable class, which
   optimizers create and which older Keras does not export as `keras.Variable`.
 - `_momentums`/`_velocities` (Adam family): the moment slots, read by the
   update monitor.
-- `jax_state_sync()` (JAX trainer): writes the in-flight state back mid-epoch.
+- `jax_state_sync()` (JAX trainer): writes the in-flight state back mid-epoch;
+  after it the trainer reads the variables again at the next batch.
 - `Metric._direction` ("up"/"down"): how Keras 3 decides `mode="auto"`.
 - `inner_optimizer` (`LossScaleOptimizer`) is public but undocumented.
 
-Where in-step hyperparameter state lives (see docs/design.md):
-
-- The learning rate: Keras evaluates `_learning_rate` once per update.
-- A `Scaled` factor: a `keras.Variable` that the optimizer tracks once
-  `attach` has run, so every backend reads its current value at every update.
-  The optimizer's saved variables keep Keras's own layout (a freshly built
-  optimizer has no keras-lr variables): the factor is saved in the
-  schedule's config instead.
-- A scheduled momentum (`momentum`/`beta_1`): a curve of the optimizer's
-  update count, evaluated once at the start of each update by the
-  optimizer's `apply`, and seen by every per-variable update as that one
-  value (a tensor on TensorFlow and JAX, a Python float on PyTorch, whose
-  fused kernels take Python scalars).
+Where the in-step state lives, and who writes it: docs/design.md.
 """
 
 import numbers
+import sys
+import weakref
+from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
-
-from keras_lr._step_value import StepValue
 
 Schedule = keras.optimizers.schedules.LearningRateSchedule
 
@@ -60,18 +51,44 @@ def unwrap(optimizer):
     return optimizer
 
 
+def optimizers_of(model):
+    """Every optimizer that updates `model`'s variables: `model.optimizer` (through
+    `LossScaleOptimizer`; a `MultiOptimizer`'s sub-optimizers) and optimizers held as
+    attributes of the model (GAN-style models)."""
+    found: list = []
+    first = getattr(model, "optimizer", None)
+    candidates = list(getattr(unwrap(first), "optimizers", None) or [first])
+    candidates += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
+    for optimizer in candidates:
+        if optimizer is not None and all(unwrap(optimizer) is not f for f in found):
+            found.append(unwrap(optimizer))
+    return found
+
+
 def learning_rate_of(optimizer):
     """The optimizer's float-rate variable, schedule or callable."""
     return unwrap(optimizer)._learning_rate
 
 
 def set_learning_rate(optimizer, value):
-    """Put a schedule (or the original rate object) into the optimizer, tracking untouched."""
+    """Put a rate object into the optimizer's slot, tracking untouched (only `InStep`
+    and the range test's private clones write it)."""
     unwrap(optimizer)._learning_rate = value
 
 
+def track_variable(optimizer, variable):
+    """Make `optimizer` carry `variable` (marked as keras-lr's: saving skips it)."""
+    variable._keras_lr_extra = True
+    unwrap(optimizer)._track_variable(variable)
+
+
+def is_extra(variable):
+    """Whether keras-lr made an optimizer carry `variable`."""
+    return getattr(variable, "_keras_lr_extra", False)
+
+
 def iterations_of(optimizer):
-    """The optimizer's own update counter variable (micro-batches under accumulation)."""
+    """The optimizer's update counter variable (micro-batches under accumulation)."""
     return unwrap(optimizer)._iterations
 
 
@@ -80,14 +97,23 @@ def sync_state(model):
     JAX keeps it outside them); nothing to do on the other backends."""
     sync = getattr(model, "jax_state_sync", None)
     if sync is not None:
-        sync()
+        _SYNCING[0] = True
+        try:
+            sync()
+        finally:
+            _SYNCING[0] = False
+
+
+def in_stateless_scope():
+    from keras.src.backend.common import stateless_scope
+
+    return stateless_scope.in_stateless_scope()
 
 
 def carried(variable):
     """False only while JAX traces a stateless step that does not carry `variable`.
 
-    Such a variable is read at its trace-time value for the whole compiled
-    function; TensorFlow and PyTorch always read the current value.
+    Such a variable is read at its trace-time value for the whole compiled function.
     """
     if keras.backend.backend() != "jax":
         return True
@@ -128,121 +154,147 @@ def momentum_name(optimizer):
     return None
 
 
-class InStep:
-    """keras-lr's state on one optimizer: tracked variables, installed schedule and curves.
+def patch_optimizer(optimizer, apply):
+    """Route `optimizer.apply` through `apply(original_apply, grads, variables)`, and make its
+    saved variables (and those of every optimizer around it) keep Keras's own layout."""
+    original = type(optimizer).apply
+    optimizer.apply = lambda grads, trainable_variables=None: apply(
+        lambda g, v: original(optimizer, g, v), grads, trainable_variables)
+    patch_saving(optimizer)
 
-    One instance per optimizer (`attach` creates it), so whatever a callback
-    installed is undone by whichever callback comes next, even after a `fit`
-    that was interrupted.
-    """
 
-    def __init__(self, optimizer):
-        self.optimizer = optimizer
-        self.extra = []  # keras-lr variables the optimizer carries
-        self.curves = {}  # attribute -> (the user's float, curve of the update count)
-        self.original_lr = None  # the user's rate object while a schedule is installed
+def patch_saving(optimizer):
+    """Save and load `optimizer`'s variables without keras-lr's: a `.keras` file or a
+    weights checkpoint is loaded into a freshly built optimizer, which has none."""
+    if "_keras_lr_saving" in optimizer.__dict__:
+        return
+    optimizer._keras_lr_saving = True
 
-    # --- variables -----------------------------------------------------------------------------
-    def track(self):
-        """Carry every variable of the optimizer's schedule (a `Scaled` factor); True if new."""
-        lr = self.optimizer._learning_rate
-        found = lr.in_step_variables() if hasattr(lr, "in_step_variables") else []
-        known = {id(v) for v in self.optimizer.variables}
-        new = [v for v in found if id(v) not in known]
-        for variable in new:
-            self.optimizer._track_variable(variable)
-            self.extra.append(variable)
-        return bool(new)
+    def own():
+        return [v for v in optimizer.variables if not is_extra(v)]
 
-    def _own(self):
-        extra = {id(v) for v in self.extra}
-        return [v for v in self.optimizer.variables if id(v) not in extra]
-
-    def save_own_variables(self, store):
-        for i, variable in enumerate(self._own()):
+    def save_own_variables(store):
+        for i, variable in enumerate(own()):
             store[str(i)] = variable.numpy()
 
-    def load_own_variables(self, store):
-        own = self._own()
-        if len(store.keys()) != len(own):
+    def load_own_variables(store):
+        variables = own()
+        if len(store.keys()) != len(variables):
             raise ValueError(
-                f"Cannot load the optimizer '{self.optimizer.name}': it has {len(own)} "
-                f"variables, the saved one has {len(store.keys())}."
-            )
-        for i, variable in enumerate(own):
+                f"Cannot load the optimizer '{optimizer.name}': it has {len(variables)} "
+                f"variables, the saved one has {len(store.keys())}.")
+        for i, variable in enumerate(variables):
             variable.assign(store[str(i)])
 
-    # --- a schedule and momentum curves for one fit ---------------------------------------------
-    def install(self, schedule, curves):
-        """Drive the optimizer by `schedule` and `curves` ({attribute: curve}) until `uninstall`."""
-        self.uninstall()  # whatever an earlier (possibly interrupted) fit left
-        optimizer = self.optimizer
-        lr = self.original_lr = optimizer._learning_rate
-        optimizer._learning_rate = schedule
-        # A checkpoint saved mid-fit describes the user's optimizer (its variables, a
-        # float-rate variable included): report the original rate in its config.
-        saved = (lambda: float(ops.convert_to_numpy(lr))) if is_variable(lr) \
-            else (lambda: keras.saving.serialize_keras_object(lr))
-        optimizer.get_config = lambda: {
-            **type(optimizer).get_config(optimizer), "learning_rate": saved()}
-        self.curves = {name: (getattr(optimizer, name), curve) for name, curve in curves.items()}
-
-    def uninstall(self):
-        optimizer = self.optimizer
-        if self.original_lr is not None:
-            optimizer._learning_rate = self.original_lr
-            optimizer.__dict__.pop("get_config", None)
-            self.original_lr = None
-        for name, (original, _) in self.curves.items():
-            setattr(optimizer, name, original)
-        self.curves = {}
-
-    def value(self, name, last=False):
-        """A scheduled attribute's value at the next update (or the `last` one made), as a
-        float; None if it is not scheduled."""
-        if name not in self.curves:
-            return None
-        update = int(ops.convert_to_numpy(self.optimizer.iterations))
-        update = max(update - 1, 0) if last else update
-        return float(ops.convert_to_numpy(self.curves[name][1](update)))
-
-    def apply(self, grads, trainable_variables=None):
-        """The optimizer's `apply`, with each scheduled hyperparameter computed once."""
-        optimizer = self.optimizer
-        apply = type(optimizer).apply
-        if not self.curves:
-            return apply(optimizer, grads, trainable_variables)
-        update = optimizer.iterations  # real updates, also under gradient accumulation
-        torch = keras.backend.backend() == "torch"
-        for name, (original, curve) in self.curves.items():
-            value = curve(update)
-            value = float(ops.convert_to_numpy(value)) if torch else StepValue(original, value)
-            setattr(optimizer, name, value)
-        try:
-            return apply(optimizer, grads, trainable_variables)
-        finally:
-            for name, (original, _) in self.curves.items():
-                setattr(optimizer, name, original)
+    optimizer.save_own_variables = save_own_variables
+    optimizer.load_own_variables = load_own_variables
 
 
-def attach(optimizer) -> InStep:
-    """keras-lr's `InStep` state for `optimizer` (created on first use).
-
-    Attaching makes the optimizer carry the variables of its schedule (a
-    `Scaled` factor) and routes its `apply` through `InStep.apply`. Rebuild
-    the model's train function afterwards if this returned new variables.
-    """
-    optimizer = unwrap(optimizer)
-    state = optimizer.__dict__.get("_keras_lr_in_step")
-    if state is None:
-        state = InStep(optimizer)
-        optimizer._keras_lr_in_step = state
-        optimizer.apply = state.apply
-        optimizer.save_own_variables = state.save_own_variables
-        optimizer.load_own_variables = state.load_own_variables
-    return state
+# --- the model's train function ---------------------------------------------------------------
+_REBUILDING = [False]
+_SYNCING = [False]
 
 
-def attached(optimizer):
-    """The optimizer's `InStep` state, or None."""
-    return unwrap(optimizer).__dict__.get("_keras_lr_in_step")
+def rebuild(model):
+    """Rebuild the model's train function (keras-lr changed what the step computes)."""
+    _REBUILDING[0] = True
+    try:
+        model.make_train_function(force=True)
+    finally:
+        _REBUILDING[0] = False
+
+
+def hook_training(model, on_new_training):
+    """Call `on_new_training()` whenever Keras prepares `model` to train (`fit` and
+    `train_on_batch` build their train function first, before any callback runs), except
+    when keras-lr itself rebuilds it; it returns True to force a rebuild. So a `fit` that
+    ended in an exception, which runs no `on_train_end`, is undone before the next one."""
+    if "_keras_lr_hooked" in model.__dict__:
+        return
+    original = type(model).make_train_function
+
+    def make_train_function(force=False):
+        if not _REBUILDING[0] and on_new_training():
+            force = True
+        return original(model, force)
+
+    object.__setattr__(model, "make_train_function", make_train_function)
+    object.__setattr__(model, "_keras_lr_hooked", True)
+
+
+def model_in_trace():
+    """(model, optimizer) found on the call stack while a train step is traced, or Nones."""
+    model = optimizer = None
+    frame: Any = sys._getframe(1)
+    while frame is not None and model is None:
+        candidate = frame.f_locals.get("self")
+        if optimizer is None and isinstance(candidate, keras.optimizers.Optimizer):
+            optimizer = candidate
+        if isinstance(candidate, keras.Model):
+            model = candidate
+        frame = frame.f_back
+    return model, optimizer
+
+
+# --- a scale factor ---------------------------------------------------------------------------
+_FACTOR_CLASS: list = []
+
+
+def factor_variable(value):
+    """The variable of a rate's scale factor (`keras_lr.Scaled`). On JAX it knows the model
+    whose step reads it: an assignment during `fit` goes into the in-flight state, and one
+    to a factor the step compiled in as a constant makes the optimizer carry it (rebuilt)."""
+    if keras.backend.backend() != "jax":
+        return keras.Variable(value, dtype="float32", trainable=False, name="lr_factor")
+    if not _FACTOR_CLASS:
+        _FACTOR_CLASS.append(_jax_factor_class())
+    return _FACTOR_CLASS[0](value, dtype="float32", trainable=False, name="lr_factor")
+
+
+def _jax_factor_class():
+    class JaxFactor(keras.Variable):
+        _keras_lr_model = None  # weakref to the model whose train step reads the factor
+        _keras_lr_baked = None  # weakref to the optimizer whose step compiled it in
+
+        def assign(self, value):
+            model = self._keras_lr_model() if self._keras_lr_model else None
+            if model is None or _SYNCING[0] or in_stateless_scope():
+                return super().assign(value)
+            sync_state(model)  # the in-flight state first, then this value over it
+            result = super().assign(value)
+            baked = self._keras_lr_baked() if self._keras_lr_baked else None
+            if baked is not None:  # compiled in as a constant: carry it from now on
+                self._keras_lr_baked = None
+                track_variable(baked, self)
+                for optimizer in (baked, model.optimizer):
+                    patch_saving(optimizer)
+                rebuild(model)
+            return result
+
+    return JaxFactor
+
+
+def factor_value(factor):
+    """The factor as the train step reads it: the variable, or on JAX, where the optimizer
+    does not carry it, its current value compiled in (exact until it is assigned, which
+    then rebuilds the step)."""
+    if keras.backend.backend() != "jax" or not in_stateless_scope():
+        return factor
+    model, optimizer = model_in_trace()
+    if model is not None and hasattr(factor, "_keras_lr_baked"):
+        factor._keras_lr_model = weakref.ref(model)
+    if carried(factor):
+        return factor
+    if optimizer is None or not hasattr(factor, "_keras_lr_baked"):
+        raise RuntimeError(
+            "On the JAX backend the compiled train step reads only the variables the "
+            "optimizer carries; this `Scaled` factor is not one of them. Call "
+            "`keras_lr.attach(optimizer)` after building the optimizer, then rebuild the "
+            "train function.")
+    factor._keras_lr_baked = weakref.ref(optimizer)
+    return ops.convert_to_tensor(np.asarray(factor._value, dtype="float32"))
+
+
+def trainable_of(optimizer):
+    """The variables the optimizer was built to update."""
+    return unwrap(optimizer)._trainable_variables

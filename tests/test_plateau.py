@@ -115,12 +115,12 @@ def test_each_fit_starts_with_fresh_counters_and_set_state_resumes():
     plateau = keras_lr.ReduceLROnPlateau("val_score", mode="min", factor=0.5, patience=2)
     S.rates_per_update(model, [S.Inject([1.0, 2.0]), plateau], epochs=2)  # one bad epoch
     state = plateau.get_state()
-    assert state == {"best": 1.0, "wait": 1, "cooldown_counter": 0, "scale_factors": [None]}
+    assert state == {"best": 1.0, "wait": 1, "cooldown_counter": 0, "scale_factors": [1.0]}
 
     # A new fit: as Keras's callback, the bad epoch of the last fit is forgotten.
     S.rates_per_update(model, [S.Inject([3.0]), plateau], epochs=1)
     assert plateau.get_state() == {"best": 3.0, "wait": 0, "cooldown_counter": 0,
-                                   "scale_factors": [None]}  # a float rate: no factor
+                                   "scale_factors": [1.0]}  # a float rate: no factor
     assert keras_lr.get_learning_rate(model.optimizer) == 1.0
 
     # Resuming: the restored wait counts, so the next bad epoch is the second: a reduction.
@@ -130,7 +130,7 @@ def test_each_fit_starts_with_fresh_counters_and_set_state_resumes():
     # set_state holds for one fit only.
     S.rates_per_update(model, [S.Inject([4.0]), plateau], epochs=1)
     assert plateau.get_state() == {"best": 4.0, "wait": 0, "cooldown_counter": 0,
-                                   "scale_factors": [None]}
+                                   "scale_factors": [1.0]}
 
 
 # --- On top of any schedule, on a float rate -----------------------------------------------------

@@ -7,27 +7,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lr import _keras
-from keras_lr._keras import Schedule, momentum_name, unwrap
-from keras_lr.schedules.compose import Scaled
+from keras_lr import _instep, _keras
+from keras_lr._keras import Schedule, momentum_name, optimizers_of, unwrap
 
-__all__ = ["Schedule", "applied_learning_rate", "attach",
-           "get_learning_rate", "get_momentum", "log_names",
-           "make_scalable", "momentum_name", "optimizers_of", "scale_factor", "scale_rate",
+__all__ = ["Schedule", "applied_learning_rate", "attach", "begin_scaling", "get_learning_rate",
+           "get_momentum", "log_names", "momentum_name", "optimizers_of", "scale_factors",
            "unwrap"]
-
-
-def optimizers_of(model):
-    """Every optimizer of `model`: `model.optimizer` (or its `.optimizers`)
-    and optimizers held as attributes of the model (GAN-style models)."""
-    found: list = []
-    first = getattr(model, "optimizer", None)
-    candidates = list(getattr(unwrap(first), "optimizers", None) or [first])
-    candidates += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
-    for optimizer in candidates:
-        if optimizer is not None and all(unwrap(optimizer) is not f for f in found):
-            found.append(unwrap(optimizer))
-    return found
 
 
 def log_names(optimizers, key="learning_rate"):
@@ -67,7 +52,7 @@ def get_momentum(optimizer, last: bool = False):
     name = momentum_name(optimizer)
     if name is None:
         return None
-    state = _keras.attached(optimizer)
+    state = _instep.attached(optimizer)
     scheduled = state.value(name, last) if state is not None else None
     return _float(scheduled) if scheduled is not None else float(getattr(optimizer, name))
 
@@ -86,18 +71,17 @@ def applied_learning_rate(optimizer) -> float:
 
 
 def attach(optimizer) -> keras.optimizers.Optimizer:
-    """Let `optimizer` carry the in-step state of its schedule, on every backend.
+    """Let `optimizer` carry the in-step state of its schedule now (optional).
 
     A `keras_lr.Scaled` factor is a variable that callbacks (or you) assign
-    between updates. TensorFlow and PyTorch read its current value at every
-    update anyway; JAX's compiled train step reads only the variables the
-    optimizer carries. `attach` makes the optimizer carry them (its saved
-    variables keep Keras's layout; the factor is saved in the schedule's
-    config). keras-lr's callbacks call it themselves; call it yourself on
-    JAX if you assign `Scaled.factor` by hand, after `compile` and before
-    `fit` (or rebuild the train function with
-    `model.make_train_function(force=True)`). Without it, JAX raises a
-    clear error rather than train at a stale factor.
+    between updates; every backend reads its current value at every update.
+    On JAX the compiled train step reads the variables the optimizer
+    carries: keras-lr's callbacks make it carry the factor, and without them
+    a step that was compiled with the factor as a constant is rebuilt when
+    the factor is first assigned (an assignment during `fit` also reaches
+    the in-flight state). `attach` makes the optimizer carry it from the
+    start, which saves that one rebuild. Its saved variables keep Keras's
+    layout; the factor is saved in the schedule's config.
 
     Args:
         optimizer: A Keras optimizer (or a `LossScaleOptimizer`).
@@ -114,7 +98,7 @@ def attach(optimizer) -> keras.optimizers.Optimizer:
     schedule.factor.assign(0.5)  # the next update runs at half the rate
     ```
     """
-    _keras.attach(optimizer).track()
+    _instep.attach(optimizer).track()
     return optimizer
 
 
@@ -124,47 +108,22 @@ def _float(value):
     return float(str(np.asarray(ops.convert_to_numpy(value))[()]))
 
 
-def make_scalable(model, caller, factors=None):
-    """Let every optimizer of `model` be scaled between updates, on every backend.
-
-    A schedule is wrapped once in `Scaled` (a float rate is a variable
-    already) and the optimizer made to carry the factor; `factors` (one per
-    optimizer, None to skip) are then set. The train step is rebuilt if
-    anything changed. A callable rate cannot be scaled: `TypeError`.
-    """
+def begin_scaling(model, caller, factors=None, skip_nonfinite=False):
+    """Start a fit in which `caller` scales every optimizer's rate (and skips non-finite
+    updates); `factors` (one per optimizer, None to keep) from a saved state."""
     changed = False
-    for optimizer in optimizers_of(model):
-        lr = _keras.learning_rate_of(optimizer)
-        if _keras.is_variable(lr):
-            continue
-        if not isinstance(lr, Schedule):
-            raise TypeError(
-                f"{caller} can scale a float learning rate or a LearningRateSchedule; "
-                f"{optimizer.name} holds {lr!r}. Wrap the callable in a "
-                "`keras.optimizers.schedules.LearningRateSchedule` subclass."
-            )
-        if not isinstance(lr, Scaled):
-            _keras.set_learning_rate(optimizer, Scaled(lr))
-            changed = True
-        changed |= _keras.attach(optimizer).track()
-    for optimizer, factor in zip(optimizers_of(model), factors or [], strict=False):
-        lr = _keras.learning_rate_of(optimizer)
-        if factor is not None and isinstance(lr, Scaled):
-            lr.factor.assign(factor)
+    states = _instep.begin(model)
+    for state, factor in zip(states, [*(factors or []), *[None] * len(states)], strict=False):
+        changed |= state.make_scalable(caller)
+        if factor is not None:
+            changed |= state.set_factor(factor)
+        if skip_nonfinite:
+            changed |= state.enable_skipping()
     if changed:
-        model.make_train_function(force=True)
+        _keras.rebuild(model)
 
 
-def scale_rate(optimizer, ratio):
-    """Multiply the rate of every later update by `ratio` (after `make_scalable`)."""
-    lr = _keras.learning_rate_of(optimizer)
-    if isinstance(lr, Scaled):
-        lr.factor.assign(float(ops.convert_to_numpy(lr.factor)) * ratio)
-    else:
-        unwrap(optimizer).learning_rate = float(ops.convert_to_numpy(lr)) * ratio
-
-
-def scale_factor(optimizer):
-    """The factor of the optimizer's `Scaled` schedule, or None (a float rate)."""
-    lr = _keras.learning_rate_of(optimizer)
-    return float(ops.convert_to_numpy(lr.factor)) if isinstance(lr, Scaled) else None
+def scale_factors(model):
+    """The scale factor of each optimizer of `model` (its state for weights-only resumes)."""
+    states = [_instep.attached(optimizer) for optimizer in optimizers_of(model)]
+    return [state.factor_now() if state is not None else 1.0 for state in states]

@@ -7,7 +7,7 @@ import keras
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr import _keras
+from keras_lr import _instep, _keras
 from keras_lr.callbacks._optim import momentum_name, optimizers_of
 from keras_lr.schedules._math import shift
 from keras_lr.schedules.compose import PerUpdate, Shifted
@@ -24,10 +24,11 @@ class _CycleCallback(keras.callbacks.Callback):
     schedule goes into every optimizer of the model, indexed so that update
     `u` of the planned run (counted from epoch 0, in optimizer updates) gets
     `schedule(u)`; the momentum curve is evaluated once per update from the
-    optimizer's update count. The originals come back when training ends, or
-    at the next install on that optimizer if a `fit` was interrupted. The
-    train step is rebuilt each time, so no traced step keeps a stale rate. No
-    batch hook runs.
+    optimizer's update count; the scale factor that `ReduceLROnPlateau` and
+    `SpikeGuard` multiply applies on top (`keras_lr._instep`). The optimizer's
+    own rate and momentum come back when training ends or, if `fit` raised,
+    when the model next trains. The train step is rebuilt each time, so no
+    traced step keeps a stale rate. No batch hook runs.
     """
 
     def __init__(self, cycle_momentum, base_momentum, max_momentum):
@@ -41,7 +42,7 @@ class _CycleCallback(keras.callbacks.Callback):
         if self.max_momentum < self.base_momentum:
             check.fail("max_momentum", f">= base_momentum ({self.base_momentum})", max_momentum)
         self.schedule = None
-        self._installed = []
+        self._installed = False
 
     def schedule_for(self, epochs: int, steps_per_epoch: int):
         """The schedule this callback installs for `fit(epochs=epochs)` with
@@ -61,14 +62,8 @@ class _CycleCallback(keras.callbacks.Callback):
         raise NotImplementedError
 
     def on_train_begin(self, logs=None):
-        self._restore()  # a fit that raised never reached on_train_end
-
-    def _restore(self):
-        for state in reversed(self._installed):
-            state.uninstall()
-        if self._installed:
-            self.model.make_train_function(force=True)
-        self._installed = []
+        _instep.begin(self.model)
+        self._installed = False
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._installed:
@@ -83,16 +78,20 @@ class _CycleCallback(keras.callbacks.Callback):
             if per_update > 1:  # Keras passes the micro-batch counter to schedules
                 lr = PerUpdate(lr, per_update)
             curves = self._momentum_curves(optimizer, schedule, offset)
-            state = _keras.attach(optimizer)
-            state.install(lr, curves)
-            self._installed.append(state)
-        self.model.make_train_function(force=True)
+            _instep.attach(optimizer, self.model).install_cycle(lr, curves)
+        self._installed = True
+        _keras.rebuild(self.model)
 
     def _momentum_curves(self, optimizer, schedule, offset):
         if not self.cycle_momentum:
             return {}
         name = momentum_name(optimizer)
-        if not (name and getattr(optimizer, name)):  # SGD/RMSprop built without momentum
+        if name is None:
+            raise ValueError(
+                f"{type(self).__name__} cannot cycle the momentum of "
+                f"{type(optimizer).__name__}, which has no `momentum` or `beta_1`; pass "
+                "`cycle_momentum=False`.")
+        if not getattr(optimizer, name):  # SGD/RMSprop built without momentum
             warnings.warn(
                 f"{type(optimizer).__name__} has no momentum to cycle (SGD and RMSprop "
                 "need momentum > 0 at construction); cycling the learning rate only.",
@@ -106,7 +105,7 @@ class _CycleCallback(keras.callbacks.Callback):
         return {name: curve}
 
     def on_train_end(self, logs=None):
-        self._restore()
+        _instep.end(self.model)
 
     def _needs_steps(self, updates_per_epoch, what):
         if not updates_per_epoch:

@@ -1,54 +1,67 @@
-"""Survive a loss spike: roll back to the last good state, cool the rate, carry on."""
+"""Survive a loss spike: skip a non-finite update in the step, roll a spike back, cool the rate."""
 
 import collections
 import math
 import warnings
+from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr import _keras
+from keras_lr import _instep, _keras
 from keras_lr._trial import HostCopy
-from keras_lr.callbacks._optim import make_scalable, optimizers_of, scale_rate
+from keras_lr.callbacks._optim import begin_scaling, optimizers_of, scale_factors
 from keras_lr.suggest import diverged
 
 __all__ = ["SpikeGuard"]
 
 
 class SpikeGuard(keras.callbacks.Callback):
-    """Roll back a loss spike or a NaN, multiply the rate by `factor`, and go on training.
+    """Skip non-finite updates, roll back loss spikes, multiply the rate by `factor`, go on.
 
-    Every `snapshot_every` updates whose loss looked healthy, the guard copies
-    the model's variables and the optimizer's state (slots, not its update
-    counter) to host memory; a copy that holds NaN/Inf (a NaN can reach the
-    weights while the loss stays finite: ReLU maps NaN to 0) is a spike too.
-    After each batch (each `steps_per_execution` chunk: that is the
-    granularity then) it reads the batch's mean loss; when
-    it is NaN/Inf, or when, after `warmup` updates, it exceeds the mean of
-    the last `window` healthy losses by the factor `threshold` (for a
-    positive mean: `loss > threshold * mean`; in general
-    `loss - mean > (threshold - 1) * |mean|`), the guard
+    Three lines of defence, cheapest first:
 
-    1. puts the snapshot back, bit for bit,
-    2. multiplies the rate of every later update by `factor`, through the same
-       `Scaled` factor as `ReduceLROnPlateau` (so it composes with any
-       schedule and with plateau reduction; a float rate's variable is
-       multiplied instead),
-    3. puts the running metrics back as they were at the snapshot (or resets
-       them if it was taken in an earlier epoch): the epoch's logs cover the
-       batches that were kept; counts the event (`rollbacks`, and
-       `logs["rollbacks"]` at each epoch end), prints a line if `verbose`,
-    4. and training continues with the next batches. The update counter goes
-       on counting, so a schedule continues where it was.
+    1. **Inside the train step**, an update whose gradients hold NaN/Inf is
+       skipped (as Keras's `LossScaleOptimizer` does): the weights and the
+       optimizer's slots keep their values, nothing is read back to the host,
+       and the update is counted (`logs["skipped_updates"]` at each epoch's
+       end). The schedule does not advance for a skipped update.
+    2. **A loss spike**: after each batch (each `steps_per_execution` chunk)
+       the guard reads the batch's mean loss. When, after `warmup` updates,
+       it exceeds the mean of the last `window` healthy losses by the factor
+       `threshold` (for a positive mean `loss > threshold * mean`; in general
+       `loss - mean > (threshold - 1) * |mean|`), or when `skip_limit`
+       batches in a row had a non-finite loss, the guard puts its last
+       snapshot back, bit for bit, and multiplies the rate of every later
+       update by `factor`. The snapshot is the state when training began
+       (after `BackupAndRestore` has restored a run, the optimizer built) and
+       every `snapshot_every` healthy updates after that; a snapshot whose
+       weights or slots are not finite is a spike too.
+    3. After `max_rollbacks` rollbacks the guard stops training, with a
+       warning that says so.
 
-    After `max_rollbacks` rollbacks the guard stops training (with a warning
-    that says so) rather than roll back again. Works on every backend, with
-    mixed precision (`LossScaleOptimizer` is looked through) and any
-    `steps_per_execution`. Its cost when nothing goes wrong is a Python
-    batch hook and a host copy of the state every `snapshot_every` updates
-    (benchmarks/overhead.py).
+    The rate is cooled through the optimizer's one scale factor, the one
+    `ReduceLROnPlateau` multiplies, so the guard composes with any schedule,
+    with `OneCycleScheduler`/`CyclicalScheduler` and with plateau reduction.
+    The running metrics are put back as they were at the snapshot (or reset,
+    if it was taken in an earlier epoch), so the epoch's logs cover the
+    batches that were kept. The update counter goes on counting, so a
+    schedule continues where it was. Non-trainable variables that are not
+    finite when training begins (a `-inf` floor, a mask) are restored but
+    never judged. The guard keeps one host copy of the state: a new snapshot
+    is checked on the device, then written over the old one, one variable at
+    a time.
+
+    To resume from a weights-only checkpoint (`BackupAndRestore`,
+    `ModelCheckpoint(save_weights_only=True)`), save `get_state()` with it
+    and call `set_state(state)` before `fit`: the count and the cooled rate
+    come back.
+
+    Inside a `tf.distribute` strategy, Keras's update cannot be made
+    conditional: non-finite updates are then applied, and the guard rolls
+    them back as spikes (the loss is NaN).
 
     Args:
         threshold: The spike factor over the recent mean loss, > 1.
@@ -57,10 +70,13 @@ class SpikeGuard(keras.callbacks.Callback):
         warmup: Updates before spikes (not NaN) are looked for, >= 0.
         window: Healthy batch losses in the running mean, an integer > 0.
         max_rollbacks: Rollbacks allowed before training stops, >= 0.
+        skip_limit: Batches in a row with a non-finite loss (their updates
+            skipped) that make a rollback, an integer > 0.
         verbose: 0 quiet, 1 a line per rollback.
 
     Raises:
-        ValueError: If an argument is out of range.
+        ValueError: If an argument is out of range, or if the model's
+            trainable state is not finite when training begins.
         TypeError: If an argument has the wrong type.
 
     Example:
@@ -80,6 +96,7 @@ class SpikeGuard(keras.callbacks.Callback):
         warmup: int = 20,
         window: int = 50,
         max_rollbacks: int = 5,
+        skip_limit: int = 3,
         verbose: int = 1,
     ):
         super().__init__()
@@ -91,81 +108,53 @@ class SpikeGuard(keras.callbacks.Callback):
         self.warmup = check.steps("warmup", warmup)
         self.window = check.integer("window", window, 1, 10**6)
         self.max_rollbacks = check.steps("max_rollbacks", max_rollbacks)
+        self.skip_limit = check.integer("skip_limit", skip_limit, 1, 10**6)
         self.verbose = check.integer("verbose", verbose, 0, 2)
         self.rollbacks = 0
-        self.snapshot: HostCopy | None = None
+        self.snapshot: Any = None  # a _Snapshot from the first batch on
+        self._resumed: dict | None = None
         self._metrics: tuple = ()
         self._epoch: int | None = None
-        self._seen, self._mean, self._offset = 0, 0.0, 0
+        self._seen, self._mean, self._offset, self._nonfinite = 0, 0.0, 0, 0
         self._recent: collections.deque[float] = collections.deque(maxlen=self.window)
 
     def get_state(self) -> dict:
-        """The rollback count, JSON-serializable (the reduced rate is saved with the model)."""
-        return {"rollbacks": self.rollbacks}
+        """The rollback count and each optimizer's scale factor, JSON-serializable."""
+        state: dict = {"rollbacks": self.rollbacks}
+        if self.model is not None:
+            state["scale_factors"] = scale_factors(self.model)
+        return state
 
     def set_state(self, state: dict) -> None:
         """Restore what `get_state()` returned, before `fit` resumes."""
         self.rollbacks = check.integer("rollbacks", state["rollbacks"])
-
-    # --- state ---------------------------------------------------------------------------------
-    def _variables(self):
-        """The model's variables and the optimizers' slots: what a rollback puts back."""
-        skip = set()
-        for optimizer in optimizers_of(self.model):
-            skip.add(id(_keras.iterations_of(optimizer)))
-            lr = _keras.learning_rate_of(optimizer)
-            if _keras.is_variable(lr):
-                skip.add(id(lr))
-            state = _keras.attached(optimizer)
-            skip.update(id(v) for v in (state.extra if state else []))
-        found = {id(v): v for v in self.model.variables}
-        for optimizer in optimizers_of(self.model):
-            found.update({id(v): v for v in optimizer.variables if id(v) not in skip})
-        return list(found.values())
-
-    def _take_snapshot(self):
-        """Copy the state to the host; False (the last snapshot kept) if it is not finite."""
-        _keras.sync_state(self.model)
-        copy = HostCopy(self._variables())
-        self._since_snapshot = 0
-        if not copy.finite():
-            return False
-        self.snapshot = copy
-        # The running metrics as they were, to resume the epoch's means from there.
-        self._metrics = (HostCopy(self.model.metrics_variables), self._epoch, self._seen,
-                         self._mean)
-        return True
-
-    def _roll_back(self, batch, reason):
-        _keras.sync_state(self.model)
-        if self.snapshot is not None:
-            self.snapshot.restore()
-        for optimizer in optimizers_of(self.model):
-            scale_rate(optimizer, self.factor)
-        metrics, epoch, seen, mean = self._metrics
-        if epoch == self._epoch:  # the epoch's means continue from the snapshot
-            metrics.restore()
-            self._seen, self._mean = seen, mean
-        else:
-            self.model.reset_metrics()
-            self._seen, self._mean = 0, 0.0
-        self._offset = batch + 1 - self._seen
-        self.rollbacks += 1
-        if self.verbose:
-            print(f"\nSpikeGuard: {reason} at batch {batch + 1}; rolled back "
-                  f"({self.rollbacks} so far) and multiplied the rate by {self.factor:g}.")
+        self._resumed = dict(state)
 
     # --- hooks ---------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
-        make_scalable(self.model, type(self).__name__)
-        self._updates = 0
+        resumed, self._resumed = self._resumed, None
+        begin_scaling(self.model, type(self).__name__, (resumed or {}).get("scale_factors"),
+                      skip_nonfinite=True)
+        self._updates, self._since_snapshot, self._nonfinite = 0, 0, 0
         self._recent.clear()
         self._epoch, self._seen, self._mean = None, 0, 0.0
-        self._take_snapshot()
+        self.snapshot = None  # taken at the first batch: after every on_train_begin
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._seen, self._mean, self._offset = 0, 0.0, 0  # Keras resets the running loss
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.snapshot is None:
+            optimizer = self.model.optimizer
+            if not optimizer.built:  # TensorFlow builds it in the first step: its slots now
+                optimizer.build(self.model.trainable_variables)
+            self.snapshot = _Snapshot(self.model)
+            if not self._take_snapshot():
+                raise ValueError(
+                    "SpikeGuard: the model's trainable variables or optimizer slots hold "
+                    "NaN/Inf when training begins, so there is no finite snapshot to roll "
+                    "back to.")
 
     def on_train_batch_end(self, batch, logs=None):
         if not logs or "loss" not in logs:
@@ -178,28 +167,133 @@ class SpikeGuard(keras.callbacks.Callback):
         loss = (seen * mean - self._seen * self._mean) / new if new > 0 else mean
         self._seen, self._mean = seen, mean
         self._updates += max(new, 1)
-        self._since_snapshot += max(new, 1)
-        spike = f"loss {loss:.4g}" if self._is_spike(loss) else None
-        if not spike and self._since_snapshot >= self.snapshot_every and not self._take_snapshot():
-            spike = "NaN/Inf in the weights"  # ReLU maps NaN to 0: the loss can stay finite
-        if spike:
-            if self.rollbacks >= self.max_rollbacks:
-                warnings.warn(f"SpikeGuard: {spike} after {self.rollbacks} rollbacks "
-                              f"(max_rollbacks={self.max_rollbacks}); training stops.",
-                              stacklevel=2)
-                self.model.stop_training = True
+        if not math.isfinite(loss):  # the step skipped the update (or a loss went NaN)
+            self._nonfinite += 1
+            if self._nonfinite < self.skip_limit:
+                self._restore_metrics(batch)
                 return
-            self._roll_back(batch, spike)
+            self._spike(batch, f"{self._nonfinite} non-finite losses in a row")
+            return
+        self._nonfinite = 0
+        self._since_snapshot += max(new, 1)
+        if self._updates > self.warmup and self._recent and diverged(
+                loss, sum(self._recent) / len(self._recent), self.threshold):
+            self._spike(batch, f"loss {loss:.4g}")
+            return
+        if self._since_snapshot >= self.snapshot_every and not self._take_snapshot():
+            self._spike(batch, "NaN/Inf in the weights")
             return
         self._recent.append(loss)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["rollbacks"] = self.rollbacks
+            logs["skipped_updates"] = sum(int(ops.convert_to_numpy(s.skipped))
+                                          for s in self._states() if s.skipped is not None)
 
-    def _is_spike(self, loss):
-        if not math.isfinite(loss):
-            return True
-        if self._updates <= self.warmup or not self._recent:
+    def on_train_end(self, logs=None):
+        _instep.end(self.model)
+
+    # --- state ---------------------------------------------------------------------------------
+    def _states(self):
+        return [s for s in map(_instep.attached, optimizers_of(self.model)) if s is not None]
+
+    def _take_snapshot(self):
+        """Check the state on the device, then copy it over the last snapshot; False (the
+        last one kept) if it is not finite."""
+        _keras.sync_state(self.model)
+        self._since_snapshot = 0
+        if not self.snapshot.finite():
             return False
-        return diverged(loss, sum(self._recent) / len(self._recent), self.threshold)
+        self.snapshot.take()
+        # The running metrics as they were, to resume the epoch's means from there.
+        self._metrics = (HostCopy(self.model.metrics_variables), self._epoch, self._seen,
+                         self._mean)
+        return True
+
+    def _spike(self, batch, reason):
+        if self.rollbacks >= self.max_rollbacks:
+            warnings.warn(f"SpikeGuard: {reason} after {self.rollbacks} rollbacks "
+                          f"(max_rollbacks={self.max_rollbacks}); training stops.",
+                          stacklevel=3)
+            self.model.stop_training = True
+            return
+        _keras.sync_state(self.model)
+        self.snapshot.restore()
+        for state in self._states():
+            state.scale(self.factor)
+        self._restore_metrics(batch)
+        self._nonfinite = 0
+        self.rollbacks += 1
+        if self.verbose:
+            print(f"\nSpikeGuard: {reason} at batch {batch + 1}; rolled back "
+                  f"({self.rollbacks} so far) and multiplied the rate by {self.factor:g}.")
+
+    def _restore_metrics(self, batch):
+        """The epoch's running metrics as at the snapshot (reset if it is older)."""
+        _keras.sync_state(self.model)
+        metrics, epoch, seen, mean = self._metrics
+        if epoch == self._epoch:
+            metrics.restore()
+            self._seen, self._mean = seen, mean
+        else:
+            self.model.reset_metrics()
+            self._seen, self._mean = 0, 0.0
+        self._offset = batch + 1 - self._seen
+
+
+class _Snapshot:
+    """One host copy of the state a rollback puts back, overwritten in place.
+
+    The model's variables and the optimizers' own (not the update counters, a
+    float rate's variable or keras-lr's variables). `finite()` checks on the
+    device the trainable variables, the optimizers' slots and the
+    non-trainable variables that were finite at the first snapshot.
+    """
+
+    def __init__(self, model):
+        skip = set()
+        slots: dict = {}
+        for optimizer in optimizers_of(model):
+            skip.add(id(_keras.iterations_of(optimizer)))
+            skip.add(id(_keras.learning_rate_of(optimizer)))
+            slots.update({id(v): v for v in optimizer.variables if not _keras.is_extra(v)})
+        for optimizer in {id(o): o for o in (model.optimizer,
+                                             _keras.unwrap(model.optimizer))}.values():
+            skip.add(id(getattr(optimizer, "iterations", None)))
+        found = {id(v): v for v in model.variables}
+        found.update({k: v for k, v in slots.items() if k not in skip})
+        self.variables = [v for v in found.values() if not _keras.is_extra(v)]
+        judged = [v for v in [*model.trainable_variables, *slots.values()] if id(v) not in skip]
+        others = [v for v in model.non_trainable_variables if _float(v)]
+        finite = [bool(ops.convert_to_numpy(_all_finite([v]))) for v in others]
+        self.judged = [v for v in judged if _float(v)]
+        self.judged += [v for v, ok in zip(others, finite, strict=True) if ok]
+        self.buffers: list | None = None
+
+    def __iter__(self):
+        return iter(zip(self.variables, self.buffers or [], strict=True))
+
+    def finite(self):
+        return bool(ops.convert_to_numpy(_all_finite(self.judged)))
+
+    def take(self):
+        if self.buffers is None:
+            self.buffers = [np.array(ops.convert_to_numpy(v)) for v in self.variables]
+            return
+        for variable, buffer in zip(self.variables, self.buffers, strict=True):
+            np.copyto(buffer, ops.convert_to_numpy(variable))
+
+    def restore(self):
+        for variable, buffer in zip(self.variables, self.buffers or [], strict=True):
+            variable.assign(buffer)
+
+
+def _float(variable):
+    return "float" in str(variable.dtype)
+
+
+def _all_finite(variables):
+    if not variables:
+        return ops.convert_to_tensor(True)
+    return ops.all(ops.stack([ops.all(ops.isfinite(v)) for v in variables]))

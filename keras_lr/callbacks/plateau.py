@@ -9,15 +9,14 @@ import numpy as np
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr import _keras
+from keras_lr import _instep, _keras
 from keras_lr.callbacks._optim import (
     applied_learning_rate,
+    begin_scaling,
     get_learning_rate,
     log_names,
-    make_scalable,
     optimizers_of,
-    scale_factor,
-    scale_rate,
+    scale_factors,
 )
 
 __all__ = ["ReduceLROnPlateau"]
@@ -141,7 +140,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         (weights are not included)."""
         state = {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
         if self.model is not None:
-            state["scale_factors"] = [scale_factor(opt) for opt in optimizers_of(self.model)]
+            state["scale_factors"] = scale_factors(self.model)
         return state
 
     def set_state(self, state: dict) -> None:
@@ -154,13 +153,15 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         # Fresh counters for a new fit, unless `set_state` restored some for it. A
-        # weights-only checkpoint (BackupAndRestore) stores no schedule: the factors
-        # this callback set are put back now.
+        # weights-only checkpoint (BackupAndRestore) stores no scale factor: the factors
+        # of the saved state are put back now.
         resumed, self._resumed = self._resumed, None
         if resumed is None:
             self.reset()
-        factors = resumed.get("scale_factors") if resumed else None
-        make_scalable(self.model, type(self).__name__, factors)
+        begin_scaling(self.model, type(self).__name__, (resumed or {}).get("scale_factors"))
+
+    def on_train_end(self, logs=None):
+        _instep.end(self.model)
 
     def _direction(self):
         """`"min"` or `"max"`: `mode`, or for `"auto"` what Keras 3 decides.
@@ -220,13 +221,12 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             self.cooldown_counter, self.wait = self.cooldown, 0
 
     def _reduce(self, epoch):
-        make_scalable(self.model, type(self).__name__)  # a cycle callback may have swapped one in
         reduced = False
         for optimizer in optimizers_of(self.model):
             old = get_learning_rate(optimizer)
             if old <= self.min_lr * (1 + 1e-6):
                 continue
-            scale_rate(optimizer, max(old * self.factor, self.min_lr) / old)
+            _instep.attached(optimizer).scale(max(old * self.factor, self.min_lr) / old)
             reduced = True
             if self.verbose:
                 print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate of "

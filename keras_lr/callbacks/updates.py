@@ -29,13 +29,15 @@ class UpdateMonitor(keras.callbacks.Callback):
       logs as `update_ratio_median` and `update_ratio_max` (the last
       measurement of the epoch), each layer's into TensorBoard with
       `log_dir` (tag `update_ratio/<layer>`, step = the update);
-    - for the Adam family (optimizers with first and second moment slots:
-      Adam, AdamW, Nadam), the median over all parameters of
+    - for Adam and AdamW, the median over all parameters of
       `lr · |m̂| / (√v̂ + ε)`, with `m̂ = m / (1 - β₁ᵗ)` and
       `v̂ = v / (1 - β₂ᵗ)` read from the slots after the update
       (`effective_step_median`).
 
-    It runs in batch hooks, so with `steps_per_execution = k` a measurement
+    Updates are the optimizer's real ones: under gradient accumulation a
+    micro-batch that only accumulates is not measured, nor is a step that
+    `LossScaleOptimizer` or `SpikeGuard` skipped (the next update is). It
+    runs in batch hooks, so with `steps_per_execution = k` a measurement
     spans the `k` updates of a chunk (use 1 for per-update values). Cost when
     not in the callbacks: nothing; when there, a host copy of the weights
     every `every_n_updates` updates (benchmarks/overhead.py).
@@ -67,25 +69,37 @@ class UpdateMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         _keras.sync_state(self.model)
-        self._update = int(ops.convert_to_numpy(self.model.optimizer.iterations))
+        optimizer = _keras.unwrap(self.model.optimizer)
+        self._per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
+        self._micro = int(ops.convert_to_numpy(_keras.iterations_of(optimizer)))
         self._batch = -1
 
     def on_epoch_begin(self, epoch, logs=None):
         self._batch = -1
 
+    def _updates_done(self):
+        return int(ops.convert_to_numpy(_keras.unwrap(self.model.optimizer).iterations))
+
     def on_train_batch_begin(self, batch, logs=None):
-        if self._update % self.every_n_updates == 0:
+        # Due when this batch completes a real update (not a micro-batch that only
+        # accumulates its gradient) whose index is a multiple of `every_n_updates`.
+        update, completes = divmod(self._micro, self._per_update)
+        due = completes == self._per_update - 1 and update % self.every_n_updates == 0
+        if self._before is None and due:
             _keras.sync_state(self.model)
             optimizer = _keras.unwrap(self.model.optimizer)
-            self._before = (self._update, {name: [_host(v) for v in variables]
-                                           for name, variables in self._layers().items()},
-                            get_learning_rate(optimizer), get_momentum(optimizer))
+            self._before = (self._updates_done(), {
+                name: [_host(v) for v in variables] for name, variables in self._layers().items()
+            }, get_learning_rate(optimizer), get_momentum(optimizer))
 
     def on_train_batch_end(self, batch, logs=None):
-        self._update += batch - self._batch
+        self._micro += batch - self._batch
         self._batch = batch
         if self._before is None:
             return
+        _keras.sync_state(self.model)
+        if self._updates_done() == self._before[0]:
+            return  # no update applied (a skipped step): measure the next one
         _keras.sync_state(self.model)
         update, before, lr, beta_1 = self._before
         self._before = None
@@ -115,8 +129,8 @@ class UpdateMonitor(keras.callbacks.Callback):
     def _effective_step(self, lr, beta_1):
         optimizer = _keras.unwrap(self.model.optimizer)
         slots = _keras.moment_slots(optimizer)
-        if slots is None or beta_1 is None:
-            return None
+        if slots is None or beta_1 is None or not isinstance(optimizer, keras.optimizers.Adam):
+            return None  # Adam's formula: not the step of Nadam, Lamb, Adamax
         t = int(ops.convert_to_numpy(optimizer.iterations))  # updates done, this one included
         beta_2, epsilon = float(optimizer.beta_2), float(optimizer.epsilon)
         steps = []

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_lr import _checks as check
-from keras_lr._keras import carried
+from keras_lr._keras import factor_value, factor_variable
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_step, const, minus, shift
 from keras_lr.schedules.basic import Constant, as_schedule
@@ -115,24 +115,12 @@ class Scaled(ScheduleBase):
         super().__init__()
         self.schedule = as_schedule("schedule", schedule)
         _check_constant_product(self.schedule, factor)
-        self.factor = keras.Variable(
-            check.rate("factor", factor),
-            dtype="float32",
-            trainable=False,
-            name="lr_factor",
-        )
+        self.factor = factor_variable(check.rate("factor", factor))
         self.name = name
 
     def __call__(self, step):
-        if not carried(self.factor):
-            raise RuntimeError(
-                "On the JAX backend the compiled train step reads only the variables the "
-                "optimizer carries, so the `Scaled` factor would stay at its value when the "
-                "step was compiled. Call `keras_lr.attach(optimizer)` after building the "
-                "optimizer (keras-lr's callbacks do this), then rebuild the train function."
-            )
         lr = self.schedule(step)
-        return ops.cast(self.factor, lr.dtype) * lr
+        return ops.cast(factor_value(self.factor), lr.dtype) * lr
 
 
 def _check_constant_product(schedule, factor):

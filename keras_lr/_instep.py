@@ -1,0 +1,300 @@
+"""The one owner of what keras-lr changes in an optimizer (docs/design.md).
+
+`InStep` (one per optimizer) alone writes the optimizer's rate slot and its
+scheduled hyperparameters. The rate is `factor × base(step)`: base is the cycle
+callback's schedule while one is installed, else the user's rate; the one
+factor is what `ReduceLROnPlateau` and `SpikeGuard` multiply. Callbacks call
+`begin(model)` and `end(model)`; a `fit` that raised (Keras then runs no
+`on_train_end`) is undone when the model next trains.
+"""
+
+import contextlib
+import weakref
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_lr import _keras
+from keras_lr._keras import Schedule, is_variable, unwrap
+from keras_lr._step_value import StepValue
+
+__all__ = ["InStep", "attach", "attached", "begin", "end"]
+
+
+class Times(Schedule):
+    """`factor × base(step)` during a fit (`base`: a schedule or a float-rate variable);
+    never saved: the optimizer's config reports the rate at rest (`InStep.saved_rate`)."""
+
+    def __init__(self, base, factor):
+        self.base, self.factor = base, factor
+
+    def __call__(self, step):
+        base = self.base
+        lr = base(step) if isinstance(base, Schedule) else ops.convert_to_tensor(base)
+        return ops.cast(_keras.factor_value(self.factor), lr.dtype) * lr
+
+    def in_step_variables(self):
+        nested = getattr(self.base, "in_step_variables", None)
+        return [self.factor, *(nested() if nested is not None else [])]
+
+    def get_config(self):
+        raise NotImplementedError("keras-lr's in-fit rate is not saved; see InStep.saved_rate")
+
+
+def _value(variable):  # a variable's value on the host
+    return float(ops.convert_to_numpy(variable))
+
+
+class InStep:
+    """keras-lr's state on one optimizer (see the module's docstring)."""
+
+    def __init__(self, optimizer):
+        from keras_lr.schedules.compose import Scaled
+
+        self.optimizer = optimizer
+        rate = _keras.learning_rate_of(optimizer)
+        self.user_scaled = isinstance(rate, Scaled)
+        self.scaled = rate if self.user_scaled else None  # the Scaled that holds the factor
+        self.user_rate = rate.schedule if self.user_scaled else rate
+        self.spare = None  # our Scaled(user schedule), reused fit after fit
+        self.own_factor: Any = None  # the factor of a float rate (folded into it when fit ends)
+        self.cycle = None  # a cycle callback's schedule, for one fit
+        self.curves: dict = {}  # attribute -> (the user's float, curve of the update count)
+        self.skip_nonfinite = False
+        self.skipped: Any = None  # updates skipped for a non-finite gradient (a variable)
+        self.active = False
+        self.model = None  # weakref to the model being trained
+
+    # --- the parts -----------------------------------------------------------------------------
+    @property
+    def factor(self):
+        return self.scaled.factor if self.scaled is not None else self.own_factor
+
+    def factor_now(self) -> float:
+        return 1.0 if self.factor is None else _value(self.factor)
+    def make_scalable(self, caller):
+        """Give the rate a factor the step reads; True if the step must be rebuilt."""
+        from keras_lr.schedules.compose import Scaled
+
+        rate = self.user_rate
+        if is_variable(rate):
+            if self.own_factor is None:
+                self.own_factor = _keras.factor_variable(1.0)
+        elif isinstance(rate, Schedule):
+            if self.scaled is None:
+                self.spare = self.spare or Scaled(rate)
+                self.scaled = self.spare
+        else:
+            raise TypeError(
+                f"{caller} can scale a float learning rate or a LearningRateSchedule; "
+                f"{self.optimizer.name} holds {rate!r}. Wrap the callable in a "
+                "`keras.optimizers.schedules.LearningRateSchedule` subclass.")
+        return self.compose()
+
+    def compose(self):
+        """Write the rate slot from the parts; True if the train step must be rebuilt."""
+        factor, current = self.factor, _keras.learning_rate_of(self.optimizer)
+        if self.cycle is not None:
+            base = self.cycle
+        elif self.scaled is not None:
+            base, factor = self.scaled, None
+        else:
+            base = self.user_rate
+            if factor is not None and self.factor_now() == 1.0:
+                factor = None  # a float rate: reductions go into it
+        if factor is None:
+            rate = base
+        elif isinstance(current, Times) and current.base is base and current.factor is factor:
+            rate = current
+        else:
+            rate = Times(base, factor)
+        _keras.set_learning_rate(self.optimizer, rate)
+        return self.track() or rate is not current
+
+    def track(self):
+        """Make the optimizer carry every variable its step reads; True if one is new."""
+        rate = _keras.learning_rate_of(self.optimizer)
+        found = rate.in_step_variables() if hasattr(rate, "in_step_variables") else []
+        found += [v for v in (self.own_factor, self.skipped) if v is not None]
+        known = {id(v) for v in self.optimizer.variables}
+        new = [v for v in found if id(v) not in known]
+        for variable in new:
+            _keras.track_variable(self.optimizer, variable)
+        return bool(new)
+
+    def set_factor(self, value):
+        self.factor.assign(value)
+        return self.compose()
+
+    def scale(self, ratio):
+        """Multiply the rate of every later update by `ratio` (after `make_scalable`)."""
+        self.sync()
+        rate = _keras.learning_rate_of(self.optimizer)
+        target = rate if is_variable(rate) else self.factor
+        target.assign(_value(target) * ratio)
+
+    def sync(self):
+        if self.model is not None and self.model() is not None:
+            _keras.sync_state(self.model())
+
+    # --- one fit -------------------------------------------------------------------------------
+    def start(self):
+        if self.active:
+            return
+        self.active = True
+        optimizer = self.optimizer
+        if is_variable(self.user_rate) or isinstance(self.user_rate, Schedule):  # mid-fit saves
+            optimizer.get_config = lambda: {
+                **type(optimizer).get_config(optimizer), "learning_rate": self.saved_rate()}
+
+    def saved_rate(self):
+        """The rate the optimizer will hold when the fit ends, as its config says it."""
+        rate = self.user_rate
+        if is_variable(rate):
+            return _value(rate) * self.factor_now()
+        keep = self.scaled is not None and (self.user_scaled or self.factor_now() != 1.0)
+        return keras.saving.serialize_keras_object(self.scaled if keep else rate)
+
+    def install_cycle(self, schedule, curves):
+        """Drive the rate by `schedule` and each attribute by its curve for this fit."""
+        self.uninstall_cycle()
+        self.cycle = schedule
+        self.curves = {name: (getattr(self.optimizer, name), curve)
+                       for name, curve in curves.items()}
+        return self.compose()
+
+    def uninstall_cycle(self):
+        for name, (original, _) in self.curves.items():
+            setattr(self.optimizer, name, original)
+        self.cycle, self.curves = None, {}
+
+    def enable_skipping(self):
+        """Skip updates whose gradients are not finite, counting them; True if new state."""
+        self.skip_nonfinite = _can_skip()
+        if self.skip_nonfinite and self.skipped is None:
+            self.skipped = keras.Variable(0.0, trainable=False, name="skipped_updates")
+        return self.track()
+
+    def finish(self, rebuild=True):
+        """End the fit: the optimizer at rest again, the reductions kept."""
+        if not self.active:
+            return
+        self.active = False
+        self.uninstall_cycle()
+        self.skip_nonfinite = False
+        if is_variable(self.user_rate) and self.factor_now() != 1.0:
+            self.user_rate.assign(_value(self.user_rate) * self.factor_now())
+            self.own_factor.assign(1.0)
+        if self.scaled is not None and not self.user_scaled and self.factor_now() == 1.0:
+            self.scaled = None
+        self.compose()
+        self.optimizer.__dict__.pop("get_config", None)
+        if rebuild and self.model is not None and self.model() is not None:
+            _keras.rebuild(self.model())
+
+    # --- inside the step -----------------------------------------------------------------------
+    def value(self, name, last=False):
+        """A scheduled attribute at the next update (or the `last` one made), or None."""
+        if name not in self.curves:
+            return None
+        update = int(ops.convert_to_numpy(self.optimizer.iterations))
+        update = max(update - 1, 0) if last else update
+        return float(ops.convert_to_numpy(self.curves[name][1](update)))
+
+    @contextlib.contextmanager
+    def _scheduled(self):
+        """Each scheduled attribute computed once for this update, the user's float after."""
+        optimizer = self.optimizer
+        torch = keras.backend.backend() == "torch"
+        for name, (original, curve) in self.curves.items():
+            value = curve(optimizer.iterations)  # real updates, also under accumulation
+            value = float(ops.convert_to_numpy(value)) if torch else StepValue(original, value)
+            setattr(optimizer, name, value)
+        try:
+            yield
+        finally:
+            for name, (original, _) in self.curves.items():
+                setattr(optimizer, name, original)
+
+    def apply(self, original, grads, variables):
+        """The optimizer's `apply`: hyperparameters computed once, non-finite updates skipped."""
+        if not self.curves and not self.skip_nonfinite:
+            return original(grads, variables)
+        with self._scheduled():
+            if not self.skip_nonfinite:
+                return original(grads, variables)
+            finite = ops.all(ops.stack([ops.all(ops.isfinite(g)) for g in grads if g is not None]))
+            if _keras.in_stateless_scope():  # JAX: keep the old values where not finite
+                kept = [v for v in [*(variables or _keras.trainable_of(self.optimizer)),
+                                    *self.optimizer.variables] if v is not self.skipped]
+                before = [v.value for v in kept]
+                original(grads, variables)
+                for variable, old in zip(kept, before, strict=True):
+                    variable.assign(ops.where(finite, variable.value, old))
+                self.skipped.assign(self.skipped + ops.cast(ops.logical_not(finite), "float32"))
+                return None
+            ops.cond(finite, lambda: _done(original(grads, variables)),
+                     lambda: _done(self.skipped.assign_add(1.0)))
+            return None
+
+
+def _done(_):  # both branches of the conditional give a tensor
+    return ops.convert_to_tensor(True)
+
+
+def _can_skip():
+    """Not inside `tf.distribute` (Keras's update is a merge call there: no conditional)."""
+    if keras.backend.backend() != "tensorflow":
+        return True
+    import tensorflow as tf
+
+    return not tf.distribute.has_strategy()
+
+
+def attach(optimizer, model=None) -> InStep:
+    """keras-lr's `InStep` for `optimizer` (created on first use); with `model`, the model's
+    optimizers save in Keras's layout and a `fit` that raised is undone before the next."""
+    inner = unwrap(optimizer)
+    state = inner.__dict__.get("_keras_lr_in_step")
+    if state is None:
+        state = InStep(inner)
+        inner._keras_lr_in_step = state
+        _keras.patch_optimizer(inner, state.apply)
+    if model is not None:
+        state.model = weakref.ref(model)
+        for outer in (model.optimizer, unwrap(model.optimizer)):
+            if outer is not None:
+                _keras.patch_saving(outer)
+        _keras.hook_training(model, lambda: _undo_interrupted(model))
+    return state
+
+
+def attached(optimizer):
+    """The optimizer's `InStep`, or None."""
+    return unwrap(optimizer).__dict__.get("_keras_lr_in_step")
+
+
+def _states(model):
+    return [s for s in map(attached, _keras.optimizers_of(model)) if s]
+
+
+def _undo_interrupted(model):
+    stale = [s for s in _states(model) if s.active]
+    for state in stale:
+        state.finish(rebuild=False)
+    return bool(stale)
+
+
+def begin(model):
+    """A keras-lr callback's `on_train_begin`: every optimizer of `model`, attached and in a fit."""
+    states = [attach(optimizer, model) for optimizer in _keras.optimizers_of(model)]
+    for state in states:
+        state.start()
+    return states
+
+
+def end(model):
+    """A keras-lr callback's `on_train_end`: every optimizer at rest, the step rebuilt."""
+    for state in _states(model):
+        state.finish()
