@@ -11,12 +11,11 @@ Checked against Keras 3.15.1 on TensorFlow 2.21, JAX 0.10.2 and PyTorch 2.13
   which JAX's stateless train step takes in and gives back.
 - `keras.src.backend.common.stateless_scope`: to tell, while JAX traces a
   step, whether a variable is carried (else its value is compiled in).
-- `keras.src.backend.common.variables`: the backend's variable class, which
-  optimizers create and which older Keras does not export as `keras.Variable`.
+- `keras.src.backend.common.variables`: the backend's variable class (Keras 3.5
+  does not export it as `keras.Variable`).
 - `_momentums`/`_velocities` (Adam family): the moment slots, read by the
   update monitor.
-- `jax_state_sync()` (JAX trainer): writes the in-flight state back mid-epoch;
-  after it the trainer reads the variables again at the next batch.
+- `jax_state_sync()` (JAX trainer): writes the in-flight state back mid-epoch.
 - `Metric._direction` ("up"/"down"): how Keras 3 decides `mode="auto"`.
 - `inner_optimizer` (`LossScaleOptimizer`) is public but undocumented.
 
@@ -44,8 +43,7 @@ def is_variable(value):
     return isinstance(value, (keras.Variable, base))
 
 
-def unwrap(optimizer):
-    """The optimizer that does the updates (through `LossScaleOptimizer`)."""
+def unwrap(optimizer):  # the optimizer that does the updates (through LossScaleOptimizer)
     while hasattr(optimizer, "inner_optimizer"):
         optimizer = optimizer.inner_optimizer
     return optimizer
@@ -65,8 +63,7 @@ def optimizers_of(model):
     return found
 
 
-def learning_rate_of(optimizer):
-    """The optimizer's float-rate variable, schedule or callable."""
+def learning_rate_of(optimizer):  # the float-rate variable, schedule or callable
     return unwrap(optimizer)._learning_rate
 
 
@@ -82,13 +79,11 @@ def track_variable(optimizer, variable):
     unwrap(optimizer)._track_variable(variable)
 
 
-def is_extra(variable):
-    """Whether keras-lr made an optimizer carry `variable`."""
+def is_extra(variable):  # keras-lr made an optimizer carry it
     return getattr(variable, "_keras_lr_extra", False)
 
 
-def iterations_of(optimizer):
-    """The optimizer's update counter variable (micro-batches under accumulation)."""
+def iterations_of(optimizer):  # the update counter variable (micro-batches, if accumulating)
     return unwrap(optimizer)._iterations
 
 
@@ -106,7 +101,6 @@ def sync_state(model):
 
 def in_stateless_scope():
     from keras.src.backend.common import stateless_scope
-
     return stateless_scope.in_stateless_scope()
 
 
@@ -256,6 +250,13 @@ def _jax_factor_class():
         _keras_lr_model = None  # weakref to the model whose train step reads the factor
         _keras_lr_baked = None  # weakref to the optimizer whose step compiled it in
 
+        @property
+        def value(self):  # mid-epoch the trainer holds it: read it back first
+            model = self._keras_lr_model() if self._keras_lr_model else None
+            if self._value is None and model is not None and not in_stateless_scope():
+                sync_state(model)
+            return super().value
+
         def assign(self, value):
             model = self._keras_lr_model() if self._keras_lr_model else None
             if model is None or _SYNCING[0] or in_stateless_scope():
@@ -295,6 +296,5 @@ def factor_value(factor):
     return ops.convert_to_tensor(np.asarray(factor._value, dtype="float32"))
 
 
-def trainable_of(optimizer):
-    """The variables the optimizer was built to update."""
+def trainable_of(optimizer):  # the variables the optimizer was built to update
     return unwrap(optimizer)._trainable_variables

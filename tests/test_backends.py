@@ -90,11 +90,20 @@ def test_a_users_factor_assignment_takes_effect_at_the_next_update():
     np.testing.assert_allclose(rates, expected, **RATES)
 
 
-@pytest.mark.skipif(BACKEND != "jax", reason="only JAX freezes uncarried variables")
-def test_jax_refuses_a_scaled_factor_the_optimizer_does_not_carry():
-    model = S.onehot_model(keras_lr.Scaled(keras_lr.Constant(0.1)))
-    with pytest.raises(RuntimeError, match=r"keras_lr\.attach"):
-        S.rates_per_update(model, [])
+def test_a_scaled_factor_nobody_attached_trains_and_follows_an_assignment_mid_epoch():
+    """Repros3 05 and 06: on JAX an uncarried factor is compiled in as its value, and an
+    assignment (from a batch callback, mid-epoch) makes the optimizer carry it."""
+    sched = keras_lr.Scaled(keras_lr.Constant(0.1), factor=0.5)
+    model = S.onehot_model(sched)
+
+    class Cool(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 3 and float(keras.ops.convert_to_numpy(sched.factor)) == 0.5:
+                sched.factor.assign(0.25)
+
+    rates = S.rates_per_update(model, [Cool()], epochs=2)
+    np.testing.assert_allclose(rates, [0.05] * 4 + [0.025] * 20, **RATES)
+    assert float(keras.ops.convert_to_numpy(sched.factor)) == 0.25
 
 
 def test_one_cycle_callback_rates():
