@@ -38,16 +38,15 @@ class Times(Schedule):
         nested = getattr(self.base, "in_step_variables", None)
         return [self.factor, *(nested() if nested is not None else [])]
 
-    def get_config(self):
-        raise NotImplementedError("keras-lr's in-fit rate is not saved; see InStep.saved_rate")
+    def get_config(self):  # never called: see InStep.start
+        raise NotImplementedError("keras-lr's in-fit rate is not saved")
 
 
 def _value(variable):  # a variable's value on the host
     return float(ops.convert_to_numpy(variable))
 
 
-class InStep:
-    """keras-lr's state on one optimizer (see the module's docstring)."""
+class InStep:  # keras-lr's state on one optimizer: see the module's docstring
 
     def __init__(self, optimizer):
         from keras_lr.schedules.compose import Scaled
@@ -59,7 +58,7 @@ class InStep:
         self.user_rate = rate.schedule if self.user_scaled else rate
         self.spare = None  # our Scaled(user schedule), reused fit after fit
         self.own_factor: Any = None  # the factor of a float rate (folded into it when fit ends)
-        self.cycle = None  # a cycle callback's schedule, for one fit
+        self.cycle = self.owner = None  # a cycle callback's schedule (and the callback)
         self.curves: dict = {}  # attribute -> (the user's float, curve of the update count)
         self.skip_nonfinite = False
         self.skipped: Any = None  # updates skipped for a non-finite gradient (a variable)
@@ -156,10 +155,13 @@ class InStep:
         keep = self.scaled is not None and (self.user_scaled or self.factor_now() != 1.0)
         return keras.saving.serialize_keras_object(self.scaled if keep else rate)
 
-    def install_cycle(self, schedule, curves):
+    def install_cycle(self, schedule, curves, owner):
         """Drive the rate by `schedule` and each attribute by its curve for this fit."""
+        if self.cycle is not None and self.owner is not owner:
+            raise ValueError(f"{type(owner).__name__} and {type(self.owner).__name__} both "
+                             "drive the learning rate of this fit: pass one of them.")
         self.uninstall_cycle()
-        self.cycle = schedule
+        self.cycle, self.owner = schedule, owner
         self.curves = {name: (getattr(self.optimizer, name), curve)
                        for name, curve in curves.items()}
         return self.compose()
@@ -245,11 +247,10 @@ def _done(_):  # both branches of the conditional give a tensor
 
 def _can_skip():
     """Not inside `tf.distribute` (Keras's update is a merge call there: no conditional)."""
-    if keras.backend.backend() != "tensorflow":
-        return True
-    import tensorflow as tf
+    import sys  # TensorFlow is loaded if its backend runs
 
-    return not tf.distribute.has_strategy()
+    tf = sys.modules.get("tensorflow") if keras.backend.backend() == "tensorflow" else None
+    return tf is None or not tf.distribute.has_strategy()
 
 
 def attach(optimizer, model=None) -> InStep:
@@ -270,8 +271,7 @@ def attach(optimizer, model=None) -> InStep:
     return state
 
 
-def attached(optimizer):
-    """The optimizer's `InStep`, or None."""
+def attached(optimizer):  # the optimizer's InStep, or None
     return unwrap(optimizer).__dict__.get("_keras_lr_in_step")
 
 

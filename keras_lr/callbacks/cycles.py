@@ -78,7 +78,7 @@ class _CycleCallback(keras.callbacks.Callback):
             if per_update > 1:  # Keras passes the micro-batch counter to schedules
                 lr = PerUpdate(lr, per_update)
             curves = self._momentum_curves(optimizer, schedule, offset)
-            _instep.attach(optimizer, self.model).install_cycle(lr, curves)
+            _instep.attach(optimizer, self.model).install_cycle(lr, curves, self)
         self._installed = True
         _keras.rebuild(self.model)
 
