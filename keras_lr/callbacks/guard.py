@@ -93,7 +93,7 @@ class SpikeGuard(keras.callbacks.Callback):
         threshold: float = 4.0,
         factor: float = 0.5,
         snapshot_every: int = 100,
-        warmup: int = 20,
+        warmup: int = 0,
         window: int = 50,
         max_rollbacks: int = 5,
         skip_limit: int = 3,
@@ -176,9 +176,14 @@ class SpikeGuard(keras.callbacks.Callback):
             return
         self._nonfinite = 0
         self._since_snapshot += max(new, 1)
-        if self._updates > self.warmup and self._recent and diverged(
-                loss, sum(self._recent) / len(self._recent), self.threshold):
+        judged = self._updates > self.warmup and self._recent
+        if judged and diverged(loss, max(self._recent), self.threshold):
             self._spike(batch, f"loss {loss:.4g}")
+            return
+        if judged and len(self._recent) == 1 and diverged(self._recent[0], loss, self.threshold):
+            # The fit's first loss had nothing to be judged against: so far above the
+            # next one, it was the spike (the snapshot is still the state before it).
+            self._spike(batch, f"loss {self._recent.pop():.4g} at the first batch")
             return
         if self._since_snapshot >= self.snapshot_every and not self._take_snapshot():
             self._spike(batch, "NaN/Inf in the weights")
