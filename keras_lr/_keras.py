@@ -54,12 +54,12 @@ def optimizers_of(model):
     `LossScaleOptimizer`; a `MultiOptimizer`'s sub-optimizers) and optimizers held as
     attributes of the model (GAN-style models)."""
     found: list = []
-    first = getattr(model, "optimizer", None)
-    candidates = list(getattr(unwrap(first), "optimizers", None) or [first])
-    candidates += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
-    for optimizer in candidates:
-        if optimizer is not None and all(unwrap(optimizer) is not f for f in found):
-            found.append(unwrap(optimizer))
+    held = [getattr(model, "optimizer", None)]
+    held += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
+    for optimizer in held:
+        for inner in getattr(unwrap(optimizer), "optimizers", None) or [optimizer]:
+            if inner is not None and all(unwrap(inner) is not f for f in found):
+                found.append(unwrap(inner))
     return found
 
 
