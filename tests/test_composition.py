@@ -85,7 +85,8 @@ class Weights(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         _keras.sync_state(self.model)
-        self.trace.append(float(keras.ops.convert_to_numpy(self.model.trainable_variables[0])[0, 0]))
+        kernel = self.model.trainable_variables[0]
+        self.trace.append(float(keras.ops.convert_to_numpy(kernel)[0, 0]))
 
 
 def model_and_data():
