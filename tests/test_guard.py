@@ -136,52 +136,25 @@ def test_guard_validates_its_arguments(bad, message):
 
 # --- a real task: digits, an MLP, SGD with momentum and 1-cycle ----------------------------------
 
-class Corrupt(keras.layers.Layer):
-    """Multiplies its input by a scale: 1, or for one batch NaN or 1000 (see `Inject`)."""
-
-    def build(self, input_shape):
-        self.scale = self.add_weight(shape=(), initializer="ones", trainable=False)
-
-    def call(self, x):
-        return x * self.scale
-
-
-class Inject(keras.callbacks.Callback):
-    """Corrupt the input of update `at` (counted from 0) with `value`."""
-
-    def __init__(self, at, value):
-        super().__init__()
-        self.at, self.value, self.update = at, value, 0
-
-    def _set(self, value):
-        keras_lr._keras.sync_state(self.model)  # JAX holds the variable in flight
-        self.model.layers[0].scale.assign(value)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.update == self.at:
-            self._set(self.value)
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.update == self.at:
-            self._set(1.0)
-        self.update += 1
-
-
 def digits_accuracy(guard, at=-1, value=1.0):
+    """Validation accuracy after 6 passes over 1344 digits (one `fit` epoch of 252 updates,
+    batches of 32, reshuffled each pass) whose update `at` has its inputs times `value`."""
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
-    order = np.random.default_rng(0).permutation(len(x))
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(x))
     x, y = (x[order] / 16).astype("float32"), y[order]
+    passes = [rng.permutation(1344) for _ in range(6)]
+    xs, ys = np.concatenate([x[p] for p in passes]), np.concatenate([y[p] for p in passes])
+    xs[32 * at: 32 * at + 32] *= value
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), Corrupt(),
-                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(10)])
     model.compile(keras.optimizers.SGD(0.01, momentum=0.9), metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    # The guard first: its first snapshot, at the first batch's start, is of the clean model.
-    callbacks = [*([keras_lr.SpikeGuard(verbose=0)] * guard), Inject(at, value),
-                 keras_lr.OneCycleScheduler(0.3)]
-    model.fit(x[:1344], y[:1344], batch_size=32, epochs=6, verbose=0, callbacks=callbacks)
+    callbacks = [keras_lr.OneCycleScheduler(0.3), *([keras_lr.SpikeGuard(verbose=0)] * guard)]
+    model.fit(xs, ys, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
     if not all(np.isfinite(w).all() for w in model.get_weights()):
         return float("nan")
     return model.evaluate(x[1344:], y[1344:], verbose=0)[1]
@@ -190,10 +163,10 @@ def digits_accuracy(guard, at=-1, value=1.0):
 @pytest.mark.slow
 def test_on_digits_a_spike_anywhere_costs_at_most_two_points_and_a_clean_run_nothing():
     accuracy = digits_accuracy(False)
-    assert accuracy > 0.95
+    assert accuracy > 0.9
     assert digits_accuracy(True) == accuracy  # the guard never fired
     assert np.isnan(digits_accuracy(False, 0, np.nan))  # unguarded: ruined
     assert digits_accuracy(False, 150, 1000.0) < accuracy - 0.05
     for update, value in [(0, np.nan), (0, 1000.0), (1, 1000.0), (150, np.nan), (150, 1000.0)]:
-        guarded = digits_accuracy(True, update, value)
-        assert guarded == pytest.approx(accuracy, abs=0.02), (update, value)
+        # Skipping a batch may end a little higher than the clean run, never 0.02 lower.
+        assert digits_accuracy(True, update, value) >= accuracy - 0.02, (update, value)
