@@ -124,6 +124,35 @@ def test_guard_stops_after_max_rollbacks():
     assert guard.rollbacks == 0
 
 
+SETTINGS = {"spe4": dict(steps_per_execution=4), "mixed_float16": {}}
+if BACKEND == "torch":
+    del SETTINGS["spe4"]  # Keras runs one step at a time on PyTorch
+
+
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.parametrize("kind", ["nan", "spike"])
+def test_guard_under_steps_per_execution_and_mixed_precision(setting, kind):
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(setting if setting == "mixed_float16" else "float32")
+    try:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32, activation="relu"),
+                                  keras.layers.Dense(1, dtype="float32")])
+        model.compile(keras.optimizers.SGD(SCHEDULE, momentum=0.9), loss="mse",
+                      **SETTINGS[setting])
+        guard = keras_lr.SpikeGuard(snapshot_every=3, verbose=0)
+        history = model.fit(Batches(kind), epochs=4, verbose=0, shuffle=False, callbacks=[guard])
+    finally:
+        keras.config.set_dtype_policy(policy)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert np.isfinite(history.history["loss"][1:]).all()
+    assert guard.rollbacks == (kind == "spike")
+    done = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    factor = 0.5 if kind == "spike" else 1.0
+    assert keras_lr.get_learning_rate(model.optimizer) == pytest.approx(
+        factor * float(SCHEDULE(done)), rel=1e-3)
+
+
 @pytest.mark.parametrize(("bad", "message"), [
     (dict(threshold=1.0), "threshold"), (dict(factor=0.0), "factor"),
     (dict(snapshot_every=0), "snapshot_every"), (dict(window=0), "window"),
@@ -170,3 +199,25 @@ def test_on_digits_a_spike_anywhere_costs_at_most_two_points_and_a_clean_run_not
     for update, value in [(0, np.nan), (0, 1000.0), (1, 1000.0), (150, np.nan), (150, 1000.0)]:
         # Skipping a batch may end a little higher than the clean run, never 0.02 lower.
         assert digits_accuracy(True, update, value) >= accuracy - 0.02, (update, value)
+
+
+def test_the_guard_keeps_one_host_copy():
+    """A new snapshot is written over the old one: after two snapshots the buffers are the
+    same arrays, and taking the second allocates at most one variable's worth on the host."""
+    import tracemalloc
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(2048, activation="relu"),
+                              keras.layers.Dense(512, activation="relu"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(1e-3), loss="mse")  # 3.2 M values with the slots
+    guard = keras_lr.SpikeGuard(snapshot_every=4, verbose=0)
+    model.fit(X[:128], Y[:128], batch_size=32, epochs=1, verbose=0, callbacks=[guard])
+    first = [id(b) for b in guard.snapshot.buffers]
+    state = sum(b.nbytes for b in guard.snapshot.buffers)
+    tracemalloc.start()
+    guard._take_snapshot()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [id(b) for b in guard.snapshot.buffers] == first
+    largest = max(b.nbytes for b in guard.snapshot.buffers)
+    assert peak <= largest + 0.1 * state  # not a second copy of the state

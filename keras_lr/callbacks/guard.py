@@ -287,7 +287,7 @@ class _Snapshot:
             self.buffers = [np.array(ops.convert_to_numpy(v)) for v in self.variables]
             return
         for variable, buffer in zip(self.variables, self.buffers, strict=True):
-            np.copyto(buffer, ops.convert_to_numpy(variable))
+            np.copyto(buffer, np.asarray(variable))  # a view of the value where it can be
 
     def restore(self):
         for variable, buffer in zip(self.variables, self.buffers or [], strict=True):
