@@ -112,3 +112,78 @@ def test_from_function_factor_equals_live_pytorch_lambda_lr():
     sched = keras_lr.from_function(fn, 2000, "step", learning_rate=0.3)
     np.testing.assert_allclose(keras_lr.schedule_values(sched, 2000), expected, rtol=1e-6,
                                atol=1e-12)
+
+
+# --- the new parameters and classes reload -------------------------------------------------------
+
+def new_schedules():
+    return {
+        "multiplied": chained(),
+        "timm_warmup": keras_lr.Warmup(keras_lr.CosineWarmRestarts(0.1, 200, 1.0, alpha=0.01,
+                                                                   cycle_limit=1),
+                                       20, initial_learning_rate=0.001, shift_schedule=False,
+                                       warmup_target=0.1),
+        "timm_cycles": keras_lr.CosineWarmRestarts(0.1, 30, 2.0, alpha=0.1, cycle_limit=4,
+                                                   cycle_decay=0.5, k_decay=2.0),
+        "hf_restarts": keras_lr.Warmup(keras_lr.CosineWarmRestarts(0.1, 2000 / 2.5, 1.0,
+                                                                   cycle_limit=2.5),
+                                       100, start_factor=0.0),
+        "lambda": keras_lr.from_function(lambda e: min(e / 5, 1.0), 20, "step",
+                                         learning_rate=0.2),
+        "zero_points": keras_lr.Interpolated([(0, 0.0), (50, 0.1), (2000, 0.0)]),
+    }
+
+
+STEPS_CHECKED = [0, 1, 19, 20, 21, 99, 100, 900, 1700, 2099, 2100, 2200]
+
+
+def test_new_schedules_round_trip_their_config():
+    import keras
+
+    for key, sched in new_schedules().items():
+        again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(sched))
+        assert again.get_config() == sched.get_config(), key
+        np.testing.assert_array_equal(keras_lr.schedule_values(again, STEPS_CHECKED),
+                                      keras_lr.schedule_values(sched, STEPS_CHECKED), err_msg=key)
+
+
+@pytest.mark.slow
+def test_new_schedules_reload_in_a_fresh_process(tmp_path):
+    from tests import scenarios as S
+
+    paths = {}
+    for key, sched in new_schedules().items():
+        paths[key] = str(tmp_path / f"{key}.keras")
+        S.onehot_model(sched).save(paths[key])
+    out = S.run_python(f"""
+        import json, keras, keras_lr
+        from keras_lr._keras import learning_rate_of
+        rates = {{}}
+        for key, path in {paths!r}.items():
+            sched = learning_rate_of(keras.models.load_model(path).optimizer)
+            rates[key] = keras_lr.schedule_values(sched, {STEPS_CHECKED!r}).tolist()
+        print(json.dumps(rates))
+    """)
+    import json
+
+    rates = json.loads(out.strip().splitlines()[-1])
+    for key, sched in new_schedules().items():
+        np.testing.assert_allclose(rates[key], keras_lr.schedule_values(sched, STEPS_CHECKED),
+                                   rtol=1e-7, err_msg=key)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: keras_lr.CosineWarmRestarts(0.1, 0.5), "Argument `first_decay_steps` must be in"),
+    (lambda: keras_lr.CosineWarmRestarts(0.1, 10, cycle_limit=0), "Argument `cycle_limit` must"),
+    (lambda: keras_lr.CosineWarmRestarts(0.1, 10, cycle_decay=1.5), "Argument `cycle_decay`"),
+    (lambda: keras_lr.CosineWarmRestarts(0.1, 10, k_decay=0.0), "Argument `k_decay` must be"),
+    (lambda: keras_lr.Warmup(0.1, 10, warmup_target=0.0), "Argument `warmup_target` must be"),
+    (lambda: keras_lr.schedules.Multiplied([]), "Argument `schedules` must be a non-empty"),
+    (lambda: keras_lr.schedules.Multiplied([0.1, "x"]), "Argument `schedules[1]` must be"),
+    (lambda: keras_lr.from_function(lambda e: 1.0, 3, "step", learning_rate=-1.0),
+     "Argument `learning_rate` must be"),
+])
+def test_new_arguments_are_validated(make, message):
+    with pytest.raises((ValueError, TypeError)) as error:
+        make()
+    assert str(error.value).startswith(message)
