@@ -216,3 +216,16 @@ def hf_hard_restarts(t, lr, num_warmup_steps, num_training_steps, num_cycles):
     if progress >= 1.0:
         return 0.0
     return lr * max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((float(num_cycles) * progress) % 1.0))))
+
+
+def timm_step(t, base, decay_t, decay_rate, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=True,
+              milestones=None):
+    # timm/scheduler/step_lr.py StepLRScheduler._get_lr, or with `milestones`
+    # timm/scheduler/multistep_lr.py MultiStepLRScheduler._get_lr (bisect_right).
+    if t < warmup_t:
+        return warmup_lr_init + t * (base - warmup_lr_init) / warmup_t
+    if warmup_prefix:
+        t = t - warmup_t
+    if milestones is not None:
+        return base * decay_rate ** sum(1 for m in milestones if m <= t)
+    return base * decay_rate ** (t // decay_t)

@@ -6,6 +6,9 @@ transcribe `transformers/optimization.py` (`_get_wsd_scheduler_lambda`,
 rate, as `LambdaLR` applies them. No TensorFlow import: CI runs this file on JAX and PyTorch.
 """
 
+import math
+
+import keras
 import numpy as np
 import pytest
 
@@ -74,3 +77,37 @@ def test_hugging_face_lambda_through_from_function():
     sched = keras_lr.from_function(hf_linear, 2000, "step", learning_rate=5e-4)
     np.testing.assert_allclose(keras_lr.schedule_values(sched, 2000),
                                [5e-4 * hf_linear(t) for t in range(2000)], rtol=1e-6, atol=1e-12)
+
+
+def hf_linear_lambda(step, warm, total):  # _get_linear_schedule_with_warmup_lr_lambda
+    if step < warm:
+        return float(step) / float(max(1, warm))
+    return max(0.0, float(total - step) / float(max(1, total - warm)))
+
+
+def hf_cosine_lambda(step, warm, total, num_cycles=0.5):  # _get_cosine_schedule_with_warmup_...
+    if step < warm:
+        return float(step) / float(max(1, warm))
+    progress = float(step - warm) / float(max(1, total - warm))
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress)))
+
+
+def test_hugging_face_linear_schedule_with_warmup():
+    lr, warm, total = 5e-5, 150, 2000
+    sched = keras_lr.Warmup(keras_lr.Interpolated([(0, lr), (total - warm, 0.0)]), warm,
+                            start_factor=0.0)
+    steps = np.arange(total + 50)
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, steps),
+                               [lr * hf_linear_lambda(int(t), warm, total) for t in steps],
+                               rtol=2e-6, atol=1e-13)
+
+
+def test_hugging_face_cosine_schedule_with_warmup():
+    # Up to num_training_steps (Hugging Face's curve rises again after it; Keras's holds 0).
+    lr, warm, total = 5e-5, 150, 2000
+    sched = keras_lr.Warmup(keras.optimizers.schedules.CosineDecay(lr, total - warm), warm,
+                            start_factor=0.0)
+    steps = np.arange(total + 1)
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, steps),
+                               [lr * hf_cosine_lambda(int(t), warm, total) for t in steps],
+                               rtol=2e-6, atol=5e-8 * lr)

@@ -187,3 +187,14 @@ def test_new_arguments_are_validated(make, message):
     with pytest.raises((ValueError, TypeError)) as error:
         make()
     assert str(error.value).startswith(message)
+
+
+def test_sequential_schedule_equals_live_pytorch_sequential_lr():
+    def make(L, o):
+        return L.SequentialLR(o, [L.LinearLR(o, 0.1, 1.0, 10), L.ExponentialLR(o, 0.999)],
+                              milestones=[10])
+
+    expected = torch_rates(make, 2000, lr=0.1)
+    ours = keras_lr.SequentialSchedule([keras_lr.Interpolated([(0, 0.01), (10, 0.1)]),
+                                        keras_lr.StepDecay(0.1, 1, 0.999)], [10])
+    np.testing.assert_allclose(keras_lr.schedule_values(ours, 2000), expected, rtol=2e-6)

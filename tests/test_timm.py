@@ -70,3 +70,26 @@ def test_m_mul_is_not_timm_cycle_decay_above_a_floor():
     timm_style = keras_lr.CosineWarmRestarts(0.1, 100, t_mul=1.0, cycle_decay=0.5, alpha=0.1)
     a, b = keras_lr.schedule_values(keras_style, [100]), keras_lr.schedule_values(timm_style, [100])
     assert a[0] == pytest.approx(0.01 + 0.09 * 0.5) and b[0] == pytest.approx(0.05)
+
+
+def timm_warmup(schedule, lr, warmup_t, warmup_lr_init, warmup_prefix):
+    # The one expression for timm's warmup arguments, for any of its schedulers.
+    return keras_lr.Warmup(schedule, warmup_t, initial_learning_rate=warmup_lr_init,
+                           shift_schedule=warmup_prefix, warmup_target=lr)
+
+
+@pytest.mark.parametrize("warmup_prefix", [True, False])
+def test_timm_step_lr_scheduler(warmup_prefix):
+    sched = timm_warmup(keras_lr.StepDecay(0.1, 400, 0.5), 0.1, 100, 1e-3, warmup_prefix)
+    expected = [O.timm_step(int(t), 0.1, 400, 0.5, 100, 1e-3, warmup_prefix) for t in STEPS]
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, STEPS), expected, rtol=2e-6)
+
+
+@pytest.mark.parametrize("warmup_prefix", [True, False])
+def test_timm_multistep_lr_scheduler(warmup_prefix):
+    milestones = [300, 1000, 2200]
+    sched = timm_warmup(keras_lr.MultiStepDecay(0.1, milestones, 0.3), 0.1, 50, 0.0,
+                        warmup_prefix)
+    expected = [O.timm_step(int(t), 0.1, None, 0.3, 50, 0.0, warmup_prefix, milestones)
+                for t in STEPS]
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, STEPS), expected, rtol=2e-6)

@@ -15,13 +15,13 @@ from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import (
     SHAPE_ALIASES,
     SHAPES,
-    anneal,
     as_float,
     as_step,
     at_least,
     at_most,
     const,
     step_dtype,
+    weights,
 )
 
 MAX_TABLE = 1_000_000  # entries of a tabulated schedule
@@ -116,9 +116,18 @@ class Interpolated(ScheduleBase):
         span = ops.take(_table(np.diff(steps), "float32"), index)
         # The distance from the point before is an integer (exact at any step): only
         # the fraction is a float, and it is exactly 1 at the next point.
-        pct = ops.clip(as_float(at_least(step, begin) - begin) / span, 0.0, 1.0)
-        return anneal(ops.take(_table(rates[:-1], "float32"), index),
-                      ops.take(_table(rates[1:], "float32"), index), pct, self.shape)
+        done = as_float(at_least(step, begin) - begin)
+        pct = ops.clip(done / span, 0.0, 1.0)
+        rest = ops.clip((span - done) / span, 0.0, 1.0)  # 1 - pct, without cancellation
+        if self.shape == "linear":
+            to_start, to_end = rest, pct
+        else:  # cos² and sin² of the half angle, each from its nearer end
+            near = pct <= 0.5
+            first, second = weights(pct, "cosine"), weights(rest, "cosine")
+            to_start = ops.where(near, first[0], second[1])
+            to_end = ops.where(near, first[1], second[0])
+        return (ops.take(_table(rates[:-1], "float32"), index) * to_start
+                + ops.take(_table(rates[1:], "float32"), index) * to_end)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
