@@ -59,8 +59,8 @@ class Warmup(ScheduleBase):
 
     - `shift_schedule=True` (default): its clock starts after warmup, so at
       step `warmup_steps + t` the rate is `schedule(t)` and
-      `target = schedule(0)` (as Keras's `CosineDecay(warmup_steps=...)` and
-      optax's `join_schedules`).
+      `target = schedule(0)` (as Keras's `CosineDecay(warmup_steps=...)`,
+      tested against it).
     - `shift_schedule=False`: it sees the global step, so the rate is
       `schedule(step)` and `target = schedule(warmup_steps)`.
 
