@@ -182,3 +182,13 @@ def power(base, count):
     if step_dtype() != "uint32":
         return as_float(ops.exp(ops.cast(count, "float64") * log))
     return ops.exp(as_float(count) * log)
+
+
+def end_weights(pct, rest, shape):
+    """(weight of the start level, weight of the end level) from the fraction done
+    `pct` and the fraction left `rest` (each computed directly, `rest` not as
+    `1 - pct`), so both weights are accurate near either end of the segment."""
+    if shape == "linear":
+        return rest, pct
+    near, first, second = pct <= 0.5, weights(pct, shape), weights(rest, shape)
+    return ops.where(near, first[0], second[1]), ops.where(near, first[1], second[0])

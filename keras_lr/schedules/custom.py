@@ -20,8 +20,8 @@ from keras_lr.schedules._math import (
     at_least,
     at_most,
     const,
+    end_weights,
     step_dtype,
-    weights,
 )
 
 MAX_TABLE = 1_000_000  # entries of a tabulated schedule
@@ -119,13 +119,7 @@ class Interpolated(ScheduleBase):
         done = as_float(at_least(step, begin) - begin)
         pct = ops.clip(done / span, 0.0, 1.0)
         rest = ops.clip((span - done) / span, 0.0, 1.0)  # 1 - pct, without cancellation
-        if self.shape == "linear":
-            to_start, to_end = rest, pct
-        else:  # cos² and sin² of the half angle, each from its nearer end
-            near = pct <= 0.5
-            first, second = weights(pct, "cosine"), weights(rest, "cosine")
-            to_start = ops.where(near, first[0], second[1])
-            to_end = ops.where(near, first[1], second[0])
+        to_start, to_end = end_weights(pct, rest, self.shape)
         return (ops.take(_table(rates[:-1], "float32"), index) * to_start
                 + ops.take(_table(rates[1:], "float32"), index) * to_end)
 

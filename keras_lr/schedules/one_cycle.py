@@ -10,11 +10,11 @@ from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import (
     SHAPE_ALIASES,
     SHAPES,
-    anneal,
     as_float,
     as_step,
     at_most,
     const,
+    end_weights,
 )
 
 __all__ = ["OneCycle", "phased"]
@@ -30,24 +30,28 @@ def phased(step, ends, levels, shape):
     `(t - begin) / span`, and the annealing are computed once.
     """
     t = as_float(step)
-    begin = span = start = end = None
+    begin = finish = span = start = end = None
     for i in reversed(range(len(ends))):
         first = ends[i - 1] if i else 0.0
         length = ends[i] - first
         # A phase of length <= 0 holds at most its own end step: there pct = 1.
-        here = ((first, length) if length > 0 else (ends[i] - 1.0, 1.0)) + tuple(levels[i: i + 2])
+        here = ((first, ends[i], length) if length > 0 else (ends[i] - 1.0, ends[i], 1.0)) \
+            + tuple(levels[i: i + 2])
         if begin is None:
-            begin, span, start, end = here
+            begin, finish, span, start, end = here
             continue
         inside = t <= ends[i]
-        begin, span, start, end = (
+        begin, finish, span, start, end = (
             ops.where(inside, new, old)
-            for new, old in zip(here, (begin, span, start, end), strict=True)
+            for new, old in zip(here, (begin, finish, span, start, end), strict=True)
         )
-    # `t - begin` is exact for integer steps below 2**24 and the division is
-    # correctly rounded: a phase's first step is at 0 and its last at exactly 1.
+    # `t - begin` and `finish - t` are exact for integer steps below 2**24 where the
+    # phase ends are whole, and each weight comes from its own distance: the first
+    # step of a phase is at its start level and its last step at exactly its end level.
     pct = ops.clip((t - begin) / span, 0.0, 1.0)  # later steps of a last phase hold its end
-    return anneal(start, end, pct, shape)
+    rest = ops.clip((finish - t) / span, 0.0, 1.0)
+    to_start, to_end = end_weights(pct, rest, shape)
+    return start * to_start + end * to_end
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
