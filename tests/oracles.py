@@ -221,11 +221,13 @@ def hf_hard_restarts(t, lr, num_warmup_steps, num_training_steps, num_cycles):
 def timm_step(t, base, decay_t, decay_rate, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=True,
               milestones=None):
     # timm/scheduler/step_lr.py StepLRScheduler._get_lr, or with `milestones`
-    # timm/scheduler/multistep_lr.py MultiStepLRScheduler._get_lr (bisect_right).
+    # timm/scheduler/multistep_lr.py MultiStepLRScheduler._get_lr: timm 1.0.31's
+    # get_curr_decay_steps is bisect_right(decay_t, t + 1) ("milestone m applies at
+    # t == m - 1", kept for compatibility), one step before PyTorch's MultiStepLR.
     if t < warmup_t:
         return warmup_lr_init + t * (base - warmup_lr_init) / warmup_t
     if warmup_prefix:
         t = t - warmup_t
     if milestones is not None:
-        return base * decay_rate ** sum(1 for m in milestones if m <= t)
+        return base * decay_rate ** sum(1 for m in milestones if m <= t + 1)
     return base * decay_rate ** (t // decay_t)
