@@ -188,7 +188,8 @@ def end_weights(pct, rest, shape):
     """(weight of the start level, weight of the end level) from the fraction done
     `pct` and the fraction left `rest` (each computed directly, `rest` not as
     `1 - pct`), so both weights are accurate near either end of the segment."""
+    near = pct <= 0.5  # each weight from the nearer end: exactly 0 and 1 at the ends
     if shape == "linear":
-        return rest, pct
-    near, first, second = pct <= 0.5, weights(pct, shape), weights(rest, shape)
+        return ops.where(near, 1.0 - pct, rest), ops.where(near, pct, 1.0 - rest)
+    first, second = weights(pct, shape), weights(rest, shape)
     return ops.where(near, first[0], second[1]), ops.where(near, first[1], second[0])
