@@ -163,6 +163,9 @@ class CosineWarmRestarts(ScheduleBase):
     >>> sched = keras_lr.CosineWarmRestarts(1.0, 2.5, t_mul=1.0, cycle_limit=1.6)
     >>> keras_lr.schedule_values(sched, 6).round(4).tolist()
     [1.0, 0.6545, 0.0955, 0.9045, 0.0, 0.0]
+    >>> sched = keras_lr.CosineWarmRestarts(1.0, 4, t_mul=1.0, k_decay=2.0)
+    >>> keras_lr.schedule_values(sched, 5).round(4).tolist()
+    [1.0, 0.9904, 0.8536, 0.4025, 1.0]
     """
 
     def __init__(
