@@ -145,3 +145,18 @@ def log_dir(name, value, caller):
         raise ImportError(f"{caller}({name}=...) needs TensorBoard: "
                           "pip install 'keras-lr[tensorboard]'") from error
     return os.fspath(value)
+
+
+def rate_or_zero(name, value, shown=None):
+    """0, or a learning rate (`rate`): what a custom schedule may return at a step
+    (Hugging Face's lambdas give 0 at step 0). `shown` is the value to print
+    (a whole point, say), `value` by default."""
+    shown = value if shown is None else shown
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        fail(name, "a number", shown, TypeError)
+    value = float(value)
+    if value == 0.0:
+        return 0.0
+    if not (math.isfinite(value) and RATE_MIN <= value <= RATE_MAX):
+        fail(name, f"0 or a positive float32, in [{RATE_MIN:.8g}, {RATE_MAX:.8g}]", shown)
+    return value

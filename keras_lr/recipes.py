@@ -100,15 +100,17 @@ def optimizer(name: OptimizerName, learning_rate) -> keras.optimizers.Optimizer:
 def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> Warmup:
     """The Transformer's ("Noam") schedule of Vaswani et al. 2017, as keras-lr schedules.
 
-    `lr(t) = scale · d_model^-0.5 · min((t + 1)^-0.5, (t + 1) · warmup_steps^-1.5)`
-    for update `t` counted from 0: a linear warmup to the peak
-    `scale · (d_model · warmup_steps)^-0.5` at `t = warmup_steps - 1`, then
-    inverse square-root decay. Built as `Warmup(InverseSqrtDecay(...))`, so it
-    saves and reloads with the model.
+    `lr(t) = scale · d_model^-0.5 · min(t^-0.5, t · warmup_steps^-1.5)` at the
+    optimizer's step `t` (its update count, from 0), as the TensorFlow
+    Transformer tutorial's `CustomSchedule` evaluates it: 0 at the first
+    update, a linear warmup to the peak `scale · (d_model · warmup_steps)^-0.5`
+    at `t = warmup_steps`, then inverse square-root decay. Built as
+    `Warmup(InverseSqrtDecay(...), start_factor=0.0)`, so it saves and
+    reloads with the model.
 
     Args:
         d_model: The model width, an integer > 0.
-        warmup_steps: Updates of the warmup, an integer >= 2.
+        warmup_steps: Updates of the warmup, an integer > 0.
         scale: A multiplier of the whole schedule, > 0.
 
     Returns:
@@ -117,14 +119,14 @@ def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> Warmup:
     Example:
 
     >>> sched = keras_lr.recipes.noam(512, 4000)
-    >>> keras_lr.schedule_values(sched, [0, 3999, 15999]).round(7).tolist()
-    [2e-07, 0.0006988, 0.0003494]
+    >>> keras_lr.schedule_values(sched, [0, 1, 4000, 16000]).round(9).tolist()
+    [0.0, 1.75e-07, 0.000698771, 0.000349386]
     """
     d_model = check.integer("d_model", d_model, 1)
-    warm = check.integer("warmup_steps", warmup_steps, 2)
+    warm = check.integer("warmup_steps", warmup_steps, 1)
     scale = check.positive("scale", scale)
     peak = scale * (d_model * warm) ** -0.5
-    return Warmup(InverseSqrtDecay(peak, warm, 1.0), warm - 1, start_factor=1.0 / warm)
+    return Warmup(InverseSqrtDecay(peak, warm, 1.0), warm, start_factor=0.0)
 
 
 def digits(seed: int = 0):

@@ -149,3 +149,85 @@ def fastai_window(lrs, losses, num_it):
         if math.isnan(loss):
             return lrs[:i], losses[:i]
     return lrs, losses
+
+
+# --- peers' formulas, transcribed from their source ----------------------------------------------
+
+def timm_cosine(t, base, t_initial, lr_min=0.0, cycle_mul=1.0, cycle_decay=1.0, cycle_limit=1,
+                warmup_t=0, warmup_lr_init=0.0, warmup_prefix=False, k_decay=1.0):
+    # timm/scheduler/cosine_lr.py, CosineLRScheduler._get_lr (pytorch-image-models, commit
+    # 16664ea), for one parameter group with base value `base`, line by line.
+    if warmup_t:
+        warmup_step = (base - warmup_lr_init) / warmup_t
+    if t < warmup_t:
+        return warmup_lr_init + t * warmup_step
+    if warmup_prefix:
+        t = t - warmup_t
+    if cycle_mul != 1:
+        i = math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
+        t_i = cycle_mul**i * t_initial
+        t_curr = t - (1 - cycle_mul**i) / (1 - cycle_mul) * t_initial
+    else:
+        i = t // t_initial
+        t_i = t_initial
+        t_curr = t - (t_initial * i)
+    lr_max = base * cycle_decay**i
+    if i < cycle_limit:
+        return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * t_curr**k_decay
+                                                               / t_i**k_decay))
+    return lr_min
+
+
+def hf_wsd(t, lr, num_warmup_steps, num_stable_steps, num_decay_steps, warmup_type="linear",
+           decay_type="cosine", min_lr_ratio=0.0, num_cycles=0.5):
+    # transformers/optimization.py, _get_wsd_scheduler_lambda, times the optimizer's lr
+    # (LambdaLR).
+    if t < num_warmup_steps:
+        progress = float(t) / float(max(1, num_warmup_steps))
+        if warmup_type == "linear":
+            factor = progress
+        elif warmup_type == "cosine":
+            factor = 0.5 * (1.0 - math.cos(math.pi * progress))
+        else:  # "1-sqrt"
+            factor = 1.0 - math.sqrt(1.0 - progress)
+        factor = factor * (1.0 - min_lr_ratio) + min_lr_ratio
+        return lr * max(0.0, factor)
+    if t < num_warmup_steps + num_stable_steps:
+        return lr
+    if t < num_warmup_steps + num_stable_steps + num_decay_steps:
+        progress = float(t - num_warmup_steps - num_stable_steps) / float(max(1, num_decay_steps))
+        if decay_type == "linear":
+            factor = 1.0 - progress
+        elif decay_type == "cosine":
+            factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
+        else:  # "1-sqrt"
+            factor = 1.0 - math.sqrt(progress)
+        factor = factor * (1.0 - min_lr_ratio) + min_lr_ratio
+        return lr * max(0.0, factor)
+    return lr * min_lr_ratio
+
+
+def hf_hard_restarts(t, lr, num_warmup_steps, num_training_steps, num_cycles):
+    # transformers/optimization.py,
+    # _get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda, times the optimizer's lr.
+    if t < num_warmup_steps:
+        return lr * float(t) / float(max(1, num_warmup_steps))
+    progress = float(t - num_warmup_steps) / float(max(1, num_training_steps - num_warmup_steps))
+    if progress >= 1.0:
+        return 0.0
+    return lr * max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((float(num_cycles) * progress) % 1.0))))
+
+
+def timm_step(t, base, decay_t, decay_rate, warmup_t=0, warmup_lr_init=0.0, warmup_prefix=True,
+              milestones=None):
+    # timm/scheduler/step_lr.py StepLRScheduler._get_lr, or with `milestones`
+    # timm/scheduler/multistep_lr.py MultiStepLRScheduler._get_lr: timm 1.0.31's
+    # get_curr_decay_steps is bisect_right(decay_t, t + 1) ("milestone m applies at
+    # t == m - 1", kept for compatibility), one step before PyTorch's MultiStepLR.
+    if t < warmup_t:
+        return warmup_lr_init + t * (base - warmup_lr_init) / warmup_t
+    if warmup_prefix:
+        t = t - warmup_t
+    if milestones is not None:
+        return base * decay_rate ** sum(1 for m in milestones if m <= t + 1)
+    return base * decay_rate ** (t // decay_t)

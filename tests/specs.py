@@ -127,7 +127,39 @@ SPECS = {
         lambda: keras_lr.PerUpdate(KS.CosineDecay(0.1, 30), 4),
         lambda t: keras_cosine(t // 4, 0.1, 30),
     ),
+    "CosineWarmRestarts-timm-cycle_decay-k_decay": (
+        lambda: keras_lr.CosineWarmRestarts(0.1, 10, t_mul=2.0, alpha=0.05, cycle_limit=20,
+                                            cycle_decay=0.7, k_decay=1.5),
+        lambda t: O.timm_cosine(t, 0.1, 10, 0.005, 2.0, 0.7, 20, k_decay=1.5),
+    ),
+    "CosineWarmRestarts-fractional": (
+        lambda: keras_lr.CosineWarmRestarts(0.1, 7.5, t_mul=1.0, alpha=0.1, cycle_limit=40.5),
+        lambda t: 0.01 if t >= 7.5 * 40.5 else O.warm_restarts(t, 0.1, 7.5, 1.0, 1.0, 0.1),
+    ),
+    "Warmup-timm-default": (
+        lambda: keras_lr.Warmup(keras_lr.CosineWarmRestarts(0.1, 200, 1.0, alpha=0.01,
+                                                            cycle_limit=1),
+                                20, initial_learning_rate=0.001, shift_schedule=False,
+                                warmup_target=0.1),
+        lambda t: O.timm_cosine(t, 0.1, 200, 0.001, warmup_t=20, warmup_lr_init=0.001),
+    ),
+    "WarmupStableDecay-hugging-face": (
+        lambda: keras_lr.WarmupStableDecay(0.1, 10, 30, 40, "1-sqrt", alpha=0.2,
+                                           warmup_shape="cosine", initial_learning_rate=0.02),
+        lambda t: O.hf_wsd(t, 0.1, 10, 30, 40, "cosine", "1-sqrt", 0.2),
+    ),
+    "Interpolated-zero": (
+        lambda: keras_lr.Interpolated([(0, 0.0), (30, 0.1), (90, 0.0)]),
+        lambda t: O.interpolated(t, [(0, 0.0), (30, 0.1), (90, 0.0)]),
+    ),
 }
+
+if hasattr(keras_lr, "Multiplied"):  # once keras_lr exports it (keras_lr.schedules does)
+    SPECS["Multiplied"] = (
+        lambda: keras_lr.Multiplied([0.1, keras_lr.StepDecay(1.0, 3, 0.9),
+                                     keras_lr.Cyclical(0.5, 1.0, 7)]),
+        lambda t: 0.1 * O.step_decay(t, 1.0, 3, 0.9) * O.cyclical(t, 0.5, 1.0, 7, 7),
+    )
 
 
 def spec_class(key):

@@ -53,14 +53,45 @@ def test_interpolated_schedule_applied_rates():
     np.testing.assert_allclose(S.rates_per_update(model, []), expected, rtol=1e-5, atol=1e-8)
 
 
-@pytest.mark.parametrize(("bad", "name"), [
-    (dict(points=[]), "points"), (dict(points=[(0, 0.1), (0, 0.2)]), "points"),
-    (dict(points=[(0, -1.0)]), "points"), (dict(points=[(0.5, 0.1)]), "points"),
-    (dict(points=[(0, 0.1)], shape="square"), "shape"),
+@pytest.mark.parametrize(("bad", "message"), [
+    (dict(points=[]), "Argument `points` must be a non-empty list"),
+    (dict(points=[(0, 0.1), (0, 0.2)]),
+     "Argument `points[1]` must be at a step after points[0]'s (0). Received: points[1]=(0, 0.2)"),
+    (dict(points=[(0, 0.1), (3, 0.2), (5, -1.0)]),
+     "Argument `points[2]` must be 0 or a positive float32, in [1.1754944e-38, 3.4028235e+38]. "
+     "Received: points[2]=(5, -1.0)"),
+    (dict(points=[(0, 0.1), (0.5, 0.1)]),
+     "Argument `points[1]` must be at a whole step (or give steps_per_epoch). "
+     "Received: points[1]=(0.5, 0.1)"),
+    (dict(points=[(0, 0.1), (1, "a")]), "Argument `points[1]` must be a number. "
+     "Received: points[1]=(1, 'a')"),
+    (dict(points=[(0, 0.1)], shape="square"), "Argument `shape`"),
 ])
-def test_interpolated_validates(bad, name):
-    with pytest.raises((ValueError, TypeError), match=f"`{name}`"):
+def test_interpolated_validates_naming_the_point(bad, message):
+    with pytest.raises((ValueError, TypeError)) as error:
         keras_lr.Interpolated(**bad)
+    assert str(error.value).startswith(message)
+
+
+def test_a_rate_of_0_is_accepted_by_custom_schedules():
+    # Hugging Face's lambdas give 0 at step 0; "warm up from 0" as Warmup and WSD allow.
+    sched = keras_lr.Interpolated([(0, 0.0), (4, 0.1), (8, 0.0)])
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, 10),
+                               np.interp(np.arange(10), [0, 4, 8], [0.0, 0.1, 0.0]), atol=1e-9)
+    table = keras_lr.Tabulated([0.0, 0.1])
+    np.testing.assert_allclose(keras_lr.schedule_values(table, 3), [0.0, 0.1, 0.1], rtol=1e-7)
+    with pytest.raises(ValueError, match=r"Argument `values\[1\]` must be 0 or"):
+        keras_lr.Tabulated([0.1, -0.1])
+
+
+def test_interpolated_exact_at_large_steps():
+    # Regression for repros3/09: the position between points came from float32 steps.
+    cases = [([(0, 0.1), (2**31 - 10, 0.2), (2**31 - 1, 0.3)], [2**31 - 10, 2**31 - 5, 2**31 - 1]),
+             ([(0, 0.1), (20_000_000, 0.1), (20_000_001, 0.001)], [20_000_000, 20_000_001])]
+    for points, steps in cases:
+        xs, ys = zip(*points, strict=True)
+        got = keras_lr.schedule_values(keras_lr.Interpolated(points), steps)
+        np.testing.assert_allclose(got, np.interp(steps, xs, ys), rtol=1e-6)
 
 
 def test_from_function_validates_what_the_function_returns():
@@ -68,6 +99,28 @@ def test_from_function_validates_what_the_function_returns():
         keras_lr.from_function(lambda epoch: 0.1 - 0.05 * epoch, 5, steps_per_epoch=2)
     with pytest.raises(TypeError, match="`steps_per_epoch`"):
         keras_lr.from_function(decay, 5)
+
+
+def keras_doc_scheduler(epoch, lr):  # keras.callbacks.LearningRateScheduler's documented example
+    return lr if epoch < 10 else lr * keras.ops.exp(-0.1)
+
+
+def test_from_function_takes_a_keras_learning_rate_scheduler_function():
+    # Regression for repros3/15: fn(epoch, lr) refused in keras-lr's words without a start rate,
+    with pytest.raises(TypeError, match="Argument `fn` must be a function of the epoch only"):
+        keras_lr.from_function(keras_doc_scheduler, 20, steps_per_epoch=100)
+    # and with one, the rates Keras's callback sets epoch by epoch (tensors returned are fine).
+    sched = keras_lr.from_function(keras_doc_scheduler, 20, steps_per_epoch=3, learning_rate=0.01)
+    expected = [0.01 * np.exp(-0.1 * max(0, e - 9)) for e in range(20)]
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, 60)[::3], expected, rtol=1e-5)
+
+
+def test_from_function_factor_of_learning_rate_equals_lambda_lr():
+    # PyTorch's LambdaLR: lr = base_lr * lambda(epoch); 0 at epoch 0 is allowed.
+    fn = lambda e: min(e / 3, 1.0) * 0.9**e  # noqa: E731
+    sched = keras_lr.from_function(fn, 10, "step", learning_rate=0.2)
+    np.testing.assert_allclose(keras_lr.schedule_values(sched, 12),
+                               [0.2 * fn(min(t, 9)) for t in range(12)], rtol=1e-6, atol=1e-9)
 
 
 # --- update monitor ------------------------------------------------------------------------------

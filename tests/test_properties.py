@@ -1,5 +1,6 @@
 """Properties over random arguments (hypothesis): bounds, periods, monotone pieces."""
 
+import math
 import os
 
 import numpy as np
@@ -115,3 +116,30 @@ def test_wsd_bounded_and_falling_after_the_stable_stretch(peak, warm, stable, de
     np.testing.assert_allclose(v[warm: warm + stable + 1], peak, rtol=1e-6)
     assert np.all(np.diff(v[warm + stable:]) <= 1e-6 * peak)
     assert v[-1] == np.float32(alpha * peak) or abs(v[-1] - alpha * peak) <= 1e-6 * peak
+
+
+@given(peak=lrs, total=st.integers(10, 100_000), pct=st.floats(0.05, 0.45),
+       three=st.booleans(), shape=st.sampled_from(["linear", "cosine"]))
+def test_one_cycle_exact_at_the_ends_of_every_phase(peak, total, pct, three, shape):
+    from tests import oracles
+
+    sched = keras_lr.OneCycle(peak, total, pct, anneal_strategy=shape, three_phase=three)
+    ends = [pct * total - 1, 2 * pct * total - 2, total - 1] if three else [pct * total - 1,
+                                                                           total - 1]
+    steps = sorted({s for e in ends for s in (math.floor(e), math.ceil(e), math.ceil(e) + 1)
+                    if 0 <= s < total})
+    expected = [oracles.one_cycle(s, peak, total, pct, 25.0, 1e4, shape, three) for s in steps]
+    # Relative to the value; a phase end that is not a whole step is itself rounded to
+    # float32, which moves the curve next to it by a few ulps of the peak.
+    np.testing.assert_allclose(values(sched, steps), expected, rtol=2e-6, atol=2e-7 * peak)
+
+
+@given(lr=lrs, period=st.floats(1.0, 500.0), limit=st.floats(0.2, 6.0),
+       decay=st.floats(0.1, 1.0), k=st.floats(0.25, 4.0), alpha=st.floats(0.0, 0.5))
+def test_restarts_with_timm_and_fractional_arguments_stay_bounded(lr, period, limit, decay, k,
+                                                                  alpha):
+    sched = keras_lr.CosineWarmRestarts(lr, period, 1.0, alpha=alpha, cycle_limit=limit,
+                                        cycle_decay=decay, k_decay=k)
+    v = values(sched, int(period * limit) + 50)
+    assert bounded(v, min(alpha, decay ** math.ceil(limit)) * lr, lr)
+    np.testing.assert_allclose(v[-10:], alpha * lr, rtol=1e-6, atol=1e-12)  # after the limit

@@ -9,13 +9,25 @@ import keras_lr
 from keras_lr import recipes
 
 
-def test_noam_is_the_transformer_formula():
-    steps = np.array([0, 1, 100, 3998, 3999, 4000, 10_000, 2**31 - 1])
-    expected = 512**-0.5 * np.minimum((steps + 1.0) ** -0.5, (steps + 1.0) * 4000**-1.5)
+def tf_tutorial_noam(step, d_model, warmup_steps):
+    # The TensorFlow Transformer tutorial's CustomSchedule.__call__, in float64 NumPy:
+    # rsqrt(d_model) * minimum(rsqrt(step), step * warmup_steps ** -1.5), called with the
+    # optimizer's iteration count (0 at the first update; rsqrt(0) = inf).
+    step = np.asarray(step, dtype="float64")
+    with np.errstate(divide="ignore"):
+        arg1 = 1.0 / np.sqrt(step)
+    return d_model**-0.5 * np.minimum(arg1, step * warmup_steps**-1.5)
+
+
+def test_noam_is_the_tensorflow_tutorial_schedule():
+    steps = np.array([0, 1, 100, 3999, 4000, 4001, 10_000, 2**31 - 1])
     np.testing.assert_allclose(keras_lr.schedule_values(recipes.noam(512, 4000), steps),
-                               expected, rtol=2e-6)
+                               tf_tutorial_noam(steps, 512, 4000), rtol=2e-6)
     np.testing.assert_allclose(keras_lr.schedule_values(recipes.noam(64, 10, scale=2.0), 3),
-                               2 * 64**-0.5 * np.array([1, 2, 3]) * 10**-1.5, rtol=2e-6)
+                               2 * 64**-0.5 * np.array([0, 1, 2]) * 10**-1.5, rtol=2e-6)
+    every = np.arange(20_000)
+    np.testing.assert_allclose(keras_lr.schedule_values(recipes.noam(256, 1000), every),
+                               tf_tutorial_noam(every, 256, 1000), rtol=2e-6, atol=1e-12)
 
 
 def test_warmup_from_a_known_start_rate_with_a_hold():

@@ -77,9 +77,21 @@ def test_step_decay_equals_keras_staircase_exponential():
 @pytest.mark.parametrize(("t_mul", "m_mul", "alpha"),
                          [(1.0, 1.0, 0.0), (2.0, 0.6, 0.1), (1.5, 0.9, 0.3)])
 def test_restarts_equal_keras_cosine_decay_restarts(t_mul, m_mul, alpha):
+    from tests import oracles
+
     ours = keras_lr.CosineWarmRestarts(0.2, 6, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
     theirs = KS.CosineDecayRestarts(0.2, 6, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
-    np.testing.assert_allclose(values(ours, 200), values(theirs, 200), rtol=1e-4, atol=1e-6)
+    exact = [oracles.warm_restarts(t, 0.2, 6, t_mul, m_mul, alpha) for t in range(200)]
+    np.testing.assert_allclose(values(ours, 200), exact, rtol=2e-6, atol=1e-7)
+    # Keras places a cycle's first step from a float32 logarithm: on some backends (PyTorch)
+    # a step such as 15 (6 + 9 with t_mul=1.5) lands at the end of the cycle before.
+    starts, start, length = set(), 0.0, 6.0
+    while start < 200:
+        starts.add(math.ceil(start))
+        start, length = start + length, length * t_mul
+    away = [t for t in range(200) if t not in starts]
+    np.testing.assert_allclose(values(ours, 200)[away], values(theirs, 200)[away], rtol=1e-4,
+                               atol=1e-6)
 
 
 def test_warmup_around_keras_cosine_equals_keras_builtin_warmup():
@@ -88,7 +100,9 @@ def test_warmup_around_keras_cosine_equals_keras_builtin_warmup():
     # ours with start_factor = initial / peak is the same curve.
     theirs = KS.CosineDecay(0.01, 50, alpha=0.1, warmup_steps=10, warmup_target=0.2)
     ours = keras_lr.Warmup(KS.CosineDecay(0.2, 50, alpha=0.1), 10, start_factor=0.01 / 0.2)
-    np.testing.assert_allclose(values(ours, 80), values(theirs, 80), rtol=1e-5)
+    # One step at a time: Keras's warmup `cond` takes no vector of steps on PyTorch.
+    expected = [float(keras.ops.convert_to_numpy(theirs(t))) for t in range(80)]
+    np.testing.assert_allclose(values(ours, 80), expected, rtol=1e-5)
 
 
 # PyTorch as an extra oracle where it is installed.

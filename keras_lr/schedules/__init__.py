@@ -5,6 +5,7 @@ from keras_lr.schedules.compose import PerEpoch, PerUpdate, Scaled, SequentialSc
 from keras_lr.schedules.custom import Interpolated, Tabulated, from_function
 from keras_lr.schedules.cyclical import Cyclical
 from keras_lr.schedules.one_cycle import OneCycle
+from keras_lr.schedules.product import Multiplied
 from keras_lr.schedules.restarts import CosineWarmRestarts
 from keras_lr.schedules.warmup import Warmup, WarmupStableDecay
 
@@ -15,6 +16,7 @@ __all__ = [
     "Interpolated",
     "InverseSqrtDecay",
     "MultiStepDecay",
+    "Multiplied",
     "OneCycle",
     "PerEpoch",
     "PerUpdate",

@@ -168,3 +168,28 @@ def anneal(start, end, pct, shape):
             return start + (end - start) * to_end if start else end * to_end
         return end + (start - end) * to_start if end else start * to_start
     return start * to_start + end * to_end
+
+
+def power(base, count):
+    """`base ** count` for a Python `base` in (0, 1] and a tensor of counts (steps,
+    cycles), computed as `exp(count * log(base))` in float64 where the backend has
+    it, so a base such as 0.9999 is not first rounded to float32 (which would put
+    `0.9999 ** 30000` 5e-4 off); on JAX without x64, in float32 (relative error
+    about `1.2e-7 * |count * log(base)|`). Returns float32."""
+    if base == 1.0:
+        return ops.ones_like(as_float(count))
+    log = math.log(base)
+    if step_dtype() != "uint32":
+        return as_float(ops.exp(ops.cast(count, "float64") * log))
+    return ops.exp(as_float(count) * log)
+
+
+def end_weights(pct, rest, shape):
+    """(weight of the start level, weight of the end level) from the fraction done
+    `pct` and the fraction left `rest` (each computed directly, `rest` not as
+    `1 - pct`), so both weights are accurate near either end of the segment."""
+    near = pct <= 0.5  # each weight from the nearer end: exactly 0 and 1 at the ends
+    if shape == "linear":
+        return ops.where(near, 1.0 - pct, rest), ops.where(near, pct, 1.0 - rest)
+    first, second = weights(pct, shape), weights(rest, shape)
+    return ops.where(near, first[0], second[1]), ops.where(near, first[1], second[0])

@@ -7,7 +7,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
-from keras_lr.schedules._math import as_float, as_step, checked_step, const, step_dtype
+from keras_lr.schedules._math import as_float, as_step, checked_step, const, power, step_dtype
 
 __all__ = ["Constant", "InverseSqrtDecay", "MultiStepDecay", "StepDecay", "as_schedule"]
 
@@ -47,9 +47,12 @@ class StepDecay(ScheduleBase):
     """Multiply the learning rate by `decay_rate` every `decay_steps` steps.
 
     `lr(step) = initial_learning_rate * decay_rate ** (step // decay_steps)`,
-    with the integer division done on integers (exact at any step). This is
-    PyTorch's `StepLR` (`step_size`, `gamma`), and Keras's `ExponentialDecay`
-    with `staircase=True` without its float rounding at large steps.
+    with the integer division done on integers (exact at any step) and the
+    power as `exp(k * log(decay_rate))` in float64 (float32 only on JAX without
+    x64), so `decay_rate` is not rounded to float32 first. This is PyTorch's
+    `StepLR` (`step_size`, `gamma`; `ExponentialLR(gamma)` with
+    `decay_steps=1`), and Keras's `ExponentialDecay` with `staircase=True`
+    without its float rounding at large steps.
 
     Args:
         initial_learning_rate: The learning rate at step 0, > 0.
@@ -88,8 +91,8 @@ class StepDecay(ScheduleBase):
         self.name = name
 
     def __call__(self, step):
-        decays = as_float(as_step(step) // const(self.decay_steps))
-        return self.initial_learning_rate * ops.power(self.decay_rate, decays)
+        decays = as_step(step) // const(self.decay_steps)
+        return self.initial_learning_rate * power(self.decay_rate, decays)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -145,7 +148,7 @@ class MultiStepDecay(ScheduleBase):
         step = ops.expand_dims(as_step(step), -1)
         passed = step >= ops.convert_to_tensor([const(b) for b in self.boundaries], step_dtype())
         decays = ops.sum(as_float(passed), axis=-1)
-        return self.initial_learning_rate * ops.power(self.decay_rate, decays)
+        return self.initial_learning_rate * power(self.decay_rate, decays)
 
 
 

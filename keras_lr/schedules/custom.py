@@ -1,6 +1,8 @@
 """Custom schedules without writing a class: through given points, or from a function."""
 
-import itertools
+import inspect
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -13,11 +15,12 @@ from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import (
     SHAPE_ALIASES,
     SHAPES,
-    anneal,
     as_float,
     as_step,
+    at_least,
     at_most,
     const,
+    end_weights,
     step_dtype,
 )
 
@@ -35,11 +38,14 @@ class Interpolated(ScheduleBase):
     Before the first point the rate is the first point's, after the last the
     last point's. With `steps_per_epoch`, the points' positions are epochs
     (fractions allowed), converted to updates as `round(epoch * steps_per_epoch)`.
-    The points are the config, so the schedule saves and reloads with a model.
+    The position between two points is computed from the integer distance
+    to the first, so the values are exact at every step up to 2**31 - 1. The
+    points are the config, so the schedule saves and reloads with a model.
 
     Args:
         points: A list of `(step, rate)` pairs, steps (or epochs) strictly
-            increasing and >= 0, rates > 0.
+            increasing and >= 0, rates >= 0 (a rate of 0 is allowed, as at
+            the start of a warmup).
         shape: `"linear"` or `"cosine"` between consecutive points
             (PyTorch's `"cos"` is accepted).
         steps_per_epoch: `None` (positions are updates) or updates per epoch.
@@ -49,7 +55,8 @@ class Interpolated(ScheduleBase):
         A `LearningRateSchedule`.
 
     Raises:
-        ValueError: If the points are not increasing or a rate is not > 0.
+        ValueError: If the points are not increasing or a rate is negative;
+            the message names the point (`points[i]`).
         TypeError: If `points` is not a list of pairs.
 
     Example:
@@ -69,24 +76,30 @@ class Interpolated(ScheduleBase):
         super().__init__()
         if isinstance(points, (str, bytes)) or not isinstance(points, Sequence) or not points:
             check.fail("points", "a non-empty list of (step, rate) pairs", points, TypeError)
-        pairs = []
-        for pair in points:
+        per = steps_per_epoch
+        if per is not None:
+            per = check.steps("steps_per_epoch", per, 1)
+        pairs, steps = [], []
+        for i, pair in enumerate(points):
+            name = f"points[{i}]"
             if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
-                check.fail("points", "a list of (step, rate) pairs", points, TypeError)
-            position = check.in_range("points", pair[0], 0.0, float(check.MAX_STEPS))
-            pairs.append((position, check.rate("points", pair[1])))
+                check.fail(name, "a (step, rate) pair", pair, TypeError)
+            position = pair[0]
+            if isinstance(position, bool) or not isinstance(position, numbers.Real):
+                check.fail(name, "a (step, rate) pair with a numeric step", pair, TypeError)
+            if not (math.isfinite(position) and 0 <= position <= check.MAX_STEPS):
+                check.fail(name, f"a (step, rate) pair with a step in [0, {check.MAX_STEPS}]", pair)
+            if per is None and position != int(position):
+                check.fail(name, "at a whole step (or give steps_per_epoch)", pair)
+            pairs.append((float(position), check.rate_or_zero(name, pair[1], pair)))
+            steps.append(round(float(position) * (per or 1)))
+            if i and steps[-1] <= steps[-2]:
+                check.fail(name, f"at a step after points[{i - 1}]'s ({steps[-2]})", pair)
+            if steps[-1] > check.MAX_STEPS:
+                check.fail(name, f"at a step <= {check.MAX_STEPS}", pair)
         self.points = [list(p) for p in pairs]
         self.shape = check.one_of("shape", shape, SHAPES, SHAPE_ALIASES)
-        if steps_per_epoch is not None:
-            steps_per_epoch = check.steps("steps_per_epoch", steps_per_epoch, 1)
-        self.steps_per_epoch = steps_per_epoch
-        steps = [round(p[0] * (steps_per_epoch or 1)) for p in pairs]
-        if steps_per_epoch is None and any(p[0] != int(p[0]) for p in pairs):
-            check.fail("points", "at whole steps (or give steps_per_epoch)", points)
-        if any(b <= a for a, b in itertools.pairwise(steps)):
-            check.fail("points", "at strictly increasing steps", points)
-        if steps[-1] > check.MAX_STEPS:
-            check.fail("points", f"at steps <= {check.MAX_STEPS}", points)
+        self.steps_per_epoch = per
         self._steps = steps
         self._rates = [p[1] for p in pairs]
         self.name = name
@@ -99,11 +112,16 @@ class Interpolated(ScheduleBase):
         starts = _table(steps[:-1], step_dtype())
         flat = ops.searchsorted(starts, ops.reshape(step, [-1]), side="right")  # 1-D for TF
         index = ops.clip(ops.reshape(flat, ops.shape(step)) - 1, 0, len(steps) - 2)
-        begin = ops.take(_table(steps[:-1], "float32"), index)
+        begin = ops.take(starts, index)
         span = ops.take(_table(np.diff(steps), "float32"), index)
-        pct = ops.clip((as_float(step) - begin) / span, 0.0, 1.0)
-        return anneal(ops.take(_table(rates[:-1], "float32"), index),
-                      ops.take(_table(rates[1:], "float32"), index), pct, self.shape)
+        # The distance from the point before is an integer (exact at any step): only
+        # the fraction is a float, and it is exactly 1 at the next point.
+        done = as_float(at_least(step, begin) - begin)
+        pct = ops.clip(done / span, 0.0, 1.0)
+        rest = ops.clip((span - done) / span, 0.0, 1.0)  # 1 - pct, without cancellation
+        to_start, to_end = end_weights(pct, rest, self.shape)
+        return (ops.take(_table(rates[:-1], "float32"), index) * to_start
+                + ops.take(_table(rates[1:], "float32"), index) * to_end)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -116,7 +134,7 @@ class Tabulated(ScheduleBase):
     the compiled step and reloads without the function.
 
     Args:
-        values: The rates, each > 0 (at most 1,000,000 of them).
+        values: The rates, each >= 0 (at most 1,000,000 of them).
         steps_per_value: Updates each value lasts (an epoch's updates for a
             per-epoch table), an integer > 0.
         name: Optional name of the schedule.
@@ -125,7 +143,8 @@ class Tabulated(ScheduleBase):
         A `LearningRateSchedule`; after the table the last value holds.
 
     Raises:
-        ValueError: If a value is not > 0 or the table is empty or too long.
+        ValueError: If a value is negative (the message names `values[i]`) or
+            the table is empty or too long.
         TypeError: If `values` is not a list of numbers.
 
     Example:
@@ -141,7 +160,7 @@ class Tabulated(ScheduleBase):
             check.fail("values", "a non-empty list of rates", values, TypeError)
         if len(values) > MAX_TABLE:
             check.fail("values", f"at most {MAX_TABLE} rates", f"<{len(values)} rates>")
-        self.values = [check.rate("values", v) for v in values]
+        self.values = [check.rate_or_zero(f"values[{i}]", v) for i, v in enumerate(values)]
         self.steps_per_value = check.steps("steps_per_value", steps_per_value, 1)
         self.name = name
 
@@ -151,33 +170,47 @@ class Tabulated(ScheduleBase):
 
 
 def from_function(
-    fn: Callable[[int], float],
+    fn: Callable[..., float],
     length: int,
     unit: Literal["epoch", "step"] = "epoch",
     steps_per_epoch: int | None = None,
+    learning_rate: float | None = None,
 ) -> Tabulated:
     """A schedule from a Python function of the epoch (or the step), tabulated once.
 
-    `fn(i)` is called for `i = 0 .. length - 1` (epochs or steps) and the
-    rates are stored in a `Tabulated` schedule, which Keras evaluates inside
-    the compiled train step (exact under `steps_per_execution`) and which
-    saves and reloads with the model: no code is serialized. After `length`
-    the last rate holds. For `unit="epoch"` the rate changes at epoch
-    boundaries, as with Keras's `LearningRateScheduler`.
+    `fn` is called for `i = 0 .. length - 1` (epochs or steps) and the rates
+    are stored in a `Tabulated` schedule, which Keras evaluates inside the
+    compiled train step (exact under `steps_per_execution`) and which saves
+    and reloads with the model: no code is serialized. After `length` the
+    last rate holds. For `unit="epoch"` the rate changes at epoch boundaries,
+    as with Keras's `LearningRateScheduler`. Three kinds of `fn`:
+
+    - `fn(i)` returning the rate (`learning_rate=None`).
+    - `fn(i)` returning a *factor* of `learning_rate`: PyTorch's `LambdaLR`
+      and Hugging Face's schedule lambdas, `rate = learning_rate * fn(i)`.
+    - `fn(i, lr)`, Keras's `LearningRateScheduler` function: it gets the
+      rate of the epoch before (`learning_rate` at epoch 0) and returns the
+      new one.
+
+    `fn` may return a Python or NumPy number or a scalar tensor; a rate of 0
+    is allowed.
 
     Args:
-        fn: A function of one integer (the epoch or step) returning a rate > 0.
+        fn: A function of the epoch or step (or of it and the previous rate).
         length: How many epochs (or steps) to tabulate, an integer > 0.
         unit: `"epoch"` or `"step"`.
         steps_per_epoch: Updates per epoch, needed for `unit="epoch"`.
+        learning_rate: The base rate `fn`'s factors multiply, or the rate a
+            two-argument `fn` gets at epoch 0 (needed then); > 0.
 
     Returns:
         A `keras_lr.Tabulated` schedule.
 
     Raises:
         ValueError: If an argument is out of range or `fn` returns a rate
-            that is not finite and > 0.
-        TypeError: If `fn` is not callable.
+            that is negative or not finite.
+        TypeError: If `fn` is not callable, or takes two arguments without
+            `learning_rate`.
 
     Example:
 
@@ -185,6 +218,10 @@ def from_function(
     ...                                steps_per_epoch=3)
     >>> keras_lr.schedule_values(sched, 15).round(4).tolist()[::3]
     [0.1, 0.1, 0.05, 0.05, 0.025]
+    >>> hf = lambda step: min(step / 2, 1.0)  # a Hugging Face warmup lambda
+    >>> keras_lr.schedule_values(keras_lr.from_function(hf, 4, "step", learning_rate=0.1), 4
+    ...                          ).round(4).tolist()
+    [0.0, 0.05, 0.1, 0.1]
     """
     if not callable(fn):
         check.fail("fn", "a function of the epoch or step", fn, TypeError)
@@ -197,16 +234,51 @@ def from_function(
         if steps_per_epoch is None:
             check.fail("steps_per_epoch", "given for unit='epoch'", steps_per_epoch, TypeError)
         every = check.steps("steps_per_epoch", steps_per_epoch, 1)
-    values = []
+    if learning_rate is not None:
+        learning_rate = check.rate("learning_rate", learning_rate)
+    chained = _takes_two(fn)
+    if chained and learning_rate is None:
+        check.fail("fn", "a function of the epoch only, or given with `learning_rate` "
+                   "(the rate a Keras LearningRateScheduler function fn(epoch, lr) starts "
+                   "from)", fn, TypeError)
+    name = getattr(fn, "__name__", "fn")
+    values: list[float] = []
     for i in range(length):
-        value = fn(i)
+        value = fn(i, values[-1] if values else learning_rate) if chained else fn(i)
+        value = _scalar(value)
+        if learning_rate is not None and not chained and isinstance(value, float):
+            value *= learning_rate
         try:
-            values.append(check.rate("fn", value))
+            values.append(check.rate_or_zero("fn", value))
         except (ValueError, TypeError):
-            name = getattr(fn, "__name__", "fn")
-            check.fail("fn", "a function returning float32 rates > 0 "
+            check.fail("fn", "a function returning float32 rates >= 0 "
                        f"({name}({i}) returned {value!r})", fn)
     return Tabulated(values, every)
+
+
+def _takes_two(fn):
+    """Whether `fn` takes a second positional argument (Keras's `fn(epoch, lr)`)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    return len(required) >= 2
+
+
+def _scalar(value):
+    """A Python float from a number or a scalar array/tensor; `value` itself otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if hasattr(value, "shape") and tuple(value.shape) == ():
+        try:
+            return float(ops.convert_to_numpy(value))
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 __all__ = ["Interpolated", "Tabulated", "from_function"]

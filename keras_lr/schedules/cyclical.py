@@ -38,8 +38,8 @@ class Cyclical(ScheduleBase):
     The rate rises linearly from `initial_learning_rate` to
     `max_learning_rate` over `step_size` steps, falls back over
     `step_size_down` steps, and repeats. The values are those of PyTorch's
-    `CyclicLR` (step `t` here is `last_epoch = t` there), and of TF Addons'
-    `CyclicalLearningRate` for equal half-cycles. Modes:
+    `CyclicLR` (step `t` here is `last_epoch = t` there; tested against it).
+    Modes:
 
     - `"triangular"`: every cycle has the same height.
     - `"triangular2"`: the height halves after each cycle.

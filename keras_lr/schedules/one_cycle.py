@@ -10,11 +10,11 @@ from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import (
     SHAPE_ALIASES,
     SHAPES,
-    anneal,
     as_float,
     as_step,
     at_most,
     const,
+    end_weights,
 )
 
 __all__ = ["OneCycle", "phased"]
@@ -26,27 +26,32 @@ def phased(step, ends, levels, shape):
     Phase `i` covers the steps up to `ends[i]` (floats, increasing) not
     claimed by an earlier phase; the last phase also takes any later step.
     A phase of length <= 0 is at its end (PyTorch divides by zero there).
-    The phase's constants are selected first, so the position in the phase
-    and the annealing are computed once.
+    The phase's constants are selected first, so the position in the phase,
+    `(t - begin) / span`, and the annealing are computed once.
     """
     t = as_float(step)
-    scale = offset = start = end = None
+    begin = finish = span = start = end = None
     for i in reversed(range(len(ends))):
-        begin = ends[i - 1] if i else 0.0
-        span = ends[i] - begin
-        here = ((1.0 / span, -begin / span) if span > 0 else (0.0, 1.0)) + tuple(levels[i: i + 2])
-        if scale is None:
-            scale, offset, start, end = here
+        first = ends[i - 1] if i else 0.0
+        length = ends[i] - first
+        # A phase of length <= 0 holds at most its own end step: there pct = 1.
+        here = ((first, ends[i], length) if length > 0 else (ends[i] - 1.0, ends[i], 1.0)) \
+            + tuple(levels[i: i + 2])
+        if begin is None:
+            begin, finish, span, start, end = here
             continue
         inside = t <= ends[i]
-        scale, offset, start, end = (
+        begin, finish, span, start, end = (
             ops.where(inside, new, old)
-            for new, old in zip(here, (scale, offset, start, end), strict=True)
+            for new, old in zip(here, (begin, finish, span, start, end), strict=True)
         )
-    pct = t * scale + offset
-    if shape == "linear":  # float32 rounding may overshoot [0, 1]; cos² and sin² cannot
-        pct = ops.clip(pct, 0.0, 1.0)
-    return anneal(start, end, pct, shape)
+    # `t - begin` and `finish - t` are exact for integer steps below 2**24 where the
+    # phase ends are whole, and each weight comes from its own distance: the first
+    # step of a phase is at its start level and its last step at exactly its end level.
+    pct = ops.clip((t - begin) / span, 0.0, 1.0)  # later steps of a last phase hold its end
+    rest = ops.clip((finish - t) / span, 0.0, 1.0)
+    to_start, to_end = end_weights(pct, rest, shape)
+    return start * to_start + end * to_end
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -59,11 +59,19 @@ class Warmup(ScheduleBase):
 
     - `shift_schedule=True` (default): its clock starts after warmup, so at
       step `warmup_steps + t` the rate is `schedule(t)` and
-      `target = schedule(0)` (as Keras's `CosineDecay(warmup_steps=...)` and
-      optax's `join_schedules`).
+      `target = schedule(0)` (as Keras's `CosineDecay(warmup_steps=...)`,
+      tested against it).
     - `shift_schedule=False`: it sees the global step, so the rate is
-      `schedule(step)` and `target = schedule(warmup_steps)` (timm without
-      `warmup_prefix`).
+      `schedule(step)` and `target = schedule(warmup_steps)`.
+
+    `warmup_target` sets `target` to a rate of your own instead (Keras's
+    `CosineDecay(warmup_target=...)`); then there may be a jump at the
+    handover. timm's warmup (`warmup_t`, `warmup_lr_init`) is
+    `initial_learning_rate=warmup_lr_init` with `shift_schedule=True` for
+    `warmup_prefix=True`, and with `shift_schedule=False,
+    warmup_target=<the optimizer's lr>` for timm's default
+    `warmup_prefix=False`: timm ramps towards the base rate while the
+    schedule keeps the global clock, then jumps to `schedule(warmup_t)`.
 
     By default `start_factor = 1 / (warmup_steps + 1)`: the first update gets
     `target / (warmup_steps + 1)`, not 0, and the linear ramp climbs in equal
@@ -85,6 +93,9 @@ class Warmup(ScheduleBase):
         initial_learning_rate: The rate at step 0, >= 0, instead of
             `start_factor` (`None`: use `start_factor`).
         hold_steps: Steps at `target` after warmup, an integer >= 0.
+        warmup_target: The rate the warmup climbs to (reached at
+            `warmup_steps`), > 0 (`None`: the wrapped schedule's value at the
+            handover).
         name: Optional name of the schedule.
 
     Returns:
@@ -104,6 +115,14 @@ class Warmup(ScheduleBase):
     ...                         initial_learning_rate=0.1, hold_steps=2)
     >>> keras_lr.schedule_values(sched, 9).round(4).tolist()
     [0.1, 0.4, 0.7, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
+
+    timm's default warmup: towards the base rate 1.0, the schedule on the global clock.
+
+    >>> sched = keras_lr.Warmup(keras_lr.StepDecay(1.0, 2, 0.5), warmup_steps=3,
+    ...                         initial_learning_rate=0.1, shift_schedule=False,
+    ...                         warmup_target=1.0)
+    >>> keras_lr.schedule_values(sched, 6).round(4).tolist()
+    [0.1, 0.4, 0.7, 0.5, 0.25, 0.25]
     """
 
     _nested = ("schedule",)
@@ -117,10 +136,14 @@ class Warmup(ScheduleBase):
         shift_schedule: bool = True,
         initial_learning_rate: float | None = None,
         hold_steps: int = 0,
+        warmup_target: float | None = None,
         name: str | None = None,
     ):
         super().__init__()
         self.schedule = as_schedule("schedule", schedule)
+        if warmup_target is not None:
+            warmup_target = check.rate("warmup_target", warmup_target)
+        self.warmup_target = warmup_target
         self.warmup_steps = check.steps("warmup_steps", warmup_steps, 1)
         self.start_factor, self.initial_learning_rate = _start(start_factor,
                                                                initial_learning_rate)
@@ -134,6 +157,13 @@ class Warmup(ScheduleBase):
         step = as_step(step)
         warm = const(self.warmup_steps)
         held = self.warmup_steps + self.hold_steps
+        if self.warmup_target is not None:
+            target = self.warmup_target
+            inner = self.schedule(minus(step, held) if self.shift_schedule else step)
+            before = ramp(step, self.warmup_steps, target, self.start_factor, self.shape,
+                          self.initial_learning_rate)
+            after = ops.where(step < const(held), target, inner) if self.hold_steps else inner
+            return ops.where(step < warm, before, after)
         # One evaluation of the wrapped schedule serves both sides: during
         # warmup and hold its clamped step is the handover step: it gives `target`.
         if self.shift_schedule:
@@ -154,9 +184,14 @@ class WarmupStableDecay(ScheduleBase):
     The rate warms up to `max_learning_rate` over `warmup_steps` (as
     `Warmup`), holds it for `stable_steps`, decays to
     `alpha * max_learning_rate` over `decay_steps`, and holds that floor
-    afterwards. As Hugging Face's `get_wsd_schedule` with
-    `min_lr_ratio = alpha`, except that warmup starts at
-    `max_learning_rate / (warmup_steps + 1)` rather than 0.
+    afterwards. By default warmup starts at
+    `max_learning_rate / (warmup_steps + 1)`, not 0. Hugging Face's
+    `get_wsd_schedule(num_warmup_steps, num_decay_steps, num_stable_steps,
+    warmup_type, decay_type, min_lr_ratio)` (its default `num_cycles=0.5`) is
+    `WarmupStableDecay(lr, num_warmup_steps, num_stable_steps,
+    num_decay_steps, decay_type, alpha=min_lr_ratio, warmup_shape=warmup_type,
+    initial_learning_rate=min_lr_ratio * lr)`: Hugging Face's warmup starts
+    at `min_lr_ratio * lr` (0 when `min_lr_ratio=0`).
 
     Decay shapes, with `p` the fraction of the decay done: `"linear"`
     (`1 - p`), `"cosine"` (`(1 + cos(pi p)) / 2`), `"1-sqrt"` (`1 - sqrt(p)`).
@@ -170,7 +205,8 @@ class WarmupStableDecay(ScheduleBase):
         alpha: The floor as a fraction of `max_learning_rate`, in [0, 1].
         warmup_shape: `"linear"` or `"cosine"`.
         initial_learning_rate: The rate at step 0, >= 0 (`None`:
-            `max_learning_rate / (warmup_steps + 1)`; 0 is Hugging Face's start).
+            `max_learning_rate / (warmup_steps + 1)`; Hugging Face starts at
+            `alpha * max_learning_rate`).
         name: Optional name of the schedule.
 
     Returns:
