@@ -111,7 +111,8 @@ def test_every_public_constructor_is_fuzzed():
 
 def allowed_error(error, make):
     names = set(inspect.signature(make).parameters)
-    found = re.match(r"Argument `(\w+)` must be .+\. Received: \1=", str(error), re.DOTALL)
+    found = re.match(r"Argument `(\w+)(?:\[\d+\])?` must be .+\. Received: \1(?:\[\d+\])?=",
+                     str(error), re.DOTALL)
     return isinstance(error, (ValueError, TypeError)) and found and found.group(1) in names
 
 
