@@ -65,6 +65,7 @@ VALID = {
                                      warmup_shape="linear", initial_learning_rate=None),
     keras_lr.SequentialSchedule: dict(schedules=[C, keras_lr.StepDecay(0.1, 2)], boundaries=[3]),
     keras_lr.Scaled: dict(schedule=C, factor=0.5),
+    keras_lr.Multiplied: dict(schedules=[C, keras_lr.StepDecay(1.0, 2, 0.5)]),
     keras_lr.PerEpoch: dict(schedule=keras_lr.StepDecay(0.1, 2), steps_per_epoch=3),
     keras_lr.PerUpdate: dict(schedule=keras_lr.StepDecay(0.1, 2), accumulation_steps=2),
     keras_lr.Shifted: dict(schedule=keras_lr.StepDecay(0.1, 2), offset=-2),
@@ -90,7 +91,7 @@ VALID = {
     keras_lr.from_function: dict(fn=lambda epoch: 0.1 / (epoch + 1), length=4, unit="epoch",
                                  steps_per_epoch=3),
     keras_lr.SpikeGuard: dict(threshold=4.0, factor=0.5, snapshot_every=100, warmup=20,
-                              window=50, max_rollbacks=5, verbose=0),
+                              window=50, max_rollbacks=5, skip_limit=3, verbose=0),
     keras_lr.UpdateMonitor: dict(every_n_updates=100, log_dir=None),
 }
 KERAS_SCHEDULES = [n for n in keras_lr.__all__ if hasattr(keras.optimizers.schedules, n)]
