@@ -11,6 +11,7 @@ from keras import ops
 
 from keras_lr import _checks as check
 from keras_lr import _instep, _keras
+from keras_lr._snapshot import Snapshot
 from keras_lr._trial import HostCopy
 from keras_lr.callbacks._optim import begin_scaling, optimizers_of, scale_factors
 from keras_lr.suggest import diverged
@@ -111,7 +112,7 @@ class SpikeGuard(keras.callbacks.Callback):
         self.skip_limit = check.integer("skip_limit", skip_limit, 1, 10**6)
         self.verbose = check.integer("verbose", verbose, 0, 2)
         self.rollbacks = 0
-        self.snapshot: Any = None  # a _Snapshot from the first batch on
+        self.snapshot: Any = None  # a Snapshot from the first batch on
         self._resumed: dict | None = None
         self._metrics: tuple = ()
         self._epoch: int | None = None
@@ -149,7 +150,7 @@ class SpikeGuard(keras.callbacks.Callback):
             optimizer = self.model.optimizer
             if not optimizer.built:  # TensorFlow builds it in the first step: its slots now
                 optimizer.build(self.model.trainable_variables)
-            self.snapshot = _Snapshot(self.model)
+            self.snapshot = Snapshot(self.model)
             if not self._take_snapshot():
                 raise ValueError(
                     "SpikeGuard: the model's trainable variables or optimizer slots hold "
@@ -245,60 +246,3 @@ class SpikeGuard(keras.callbacks.Callback):
             self.model.reset_metrics()
             self._seen, self._mean = 0, 0.0
         self._offset = batch + 1 - self._seen
-
-
-class _Snapshot:
-    """One host copy of the state a rollback puts back, overwritten in place.
-
-    The model's variables and the optimizers' own (not the update counters, a
-    float rate's variable or keras-lr's variables). `finite()` checks on the
-    device the trainable variables, the optimizers' slots and the
-    non-trainable variables that were finite at the first snapshot.
-    """
-
-    def __init__(self, model):
-        skip = set()
-        slots: dict = {}
-        for optimizer in optimizers_of(model):
-            skip.add(id(_keras.iterations_of(optimizer)))
-            skip.add(id(_keras.learning_rate_of(optimizer)))
-            slots.update({id(v): v for v in optimizer.variables if not _keras.is_extra(v)})
-        for optimizer in {id(o): o for o in (model.optimizer,
-                                             _keras.unwrap(model.optimizer))}.values():
-            skip.add(id(getattr(optimizer, "iterations", None)))
-        found = {id(v): v for v in model.variables}
-        found.update({k: v for k, v in slots.items() if k not in skip})
-        self.variables = [v for v in found.values() if not _keras.is_extra(v)]
-        judged = [v for v in [*model.trainable_variables, *slots.values()] if id(v) not in skip]
-        others = [v for v in model.non_trainable_variables if _float(v)]
-        finite = [bool(ops.convert_to_numpy(_all_finite([v]))) for v in others]
-        self.judged = [v for v in judged if _float(v)]
-        self.judged += [v for v, ok in zip(others, finite, strict=True) if ok]
-        self.buffers: list | None = None
-
-    def __iter__(self):
-        return iter(zip(self.variables, self.buffers or [], strict=True))
-
-    def finite(self):
-        return bool(ops.convert_to_numpy(_all_finite(self.judged)))
-
-    def take(self):
-        if self.buffers is None:
-            self.buffers = [np.array(ops.convert_to_numpy(v)) for v in self.variables]
-            return
-        for variable, buffer in zip(self.variables, self.buffers, strict=True):
-            np.copyto(buffer, np.asarray(variable))  # a view of the value where it can be
-
-    def restore(self):
-        for variable, buffer in zip(self.variables, self.buffers or [], strict=True):
-            variable.assign(buffer)
-
-
-def _float(variable):
-    return "float" in str(variable.dtype)
-
-
-def _all_finite(variables):
-    if not variables:
-        return ops.convert_to_tensor(True)
-    return ops.all(ops.stack([ops.all(ops.isfinite(v)) for v in variables]))
