@@ -22,6 +22,7 @@ from keras_lr.schedules.warmup import Warmup
 from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from here too
     candidates,
     diverged,
+    from_sweep,
     rule_names,
     smooth,
     suggest_all,
@@ -239,52 +240,53 @@ def find_lr(
     if not model.built:
         model(first[0])
     snapshot = _trial.Snapshot(model)
-    original = model.optimizer
-    model.optimizer = _trial.sweep_optimizer(original, schedule)
-    model.optimizer.build(model.trainable_variables)
-    model.make_train_function(force=True)
+    trainer = _trial.Trainer(model)
     losses, stopped, best, avg = [], False, math.inf, 0.0
     try:
-        batch = first
-        for step in range(num_steps):
-            logs = model.train_on_batch(*batch, return_dict=True)
-            loss = float(logs["loss"])
-            losses.append(loss)
-            if not math.isfinite(loss):
-                stopped = True
-                break
-            avg = beta * avg + (1 - beta) * loss
-            smoothed = avg / (1 - beta ** (step + 1))
-            if diverged(smoothed, best, stop_factor):
-                stopped = True
-                break
-            best = min(best, smoothed)
-            if step + 1 < num_steps:
-                batch = next(stream, None)
-                if batch is None:  # a generator that cannot be read again ran out
-                    warnings.warn(f"find_lr: the input ran out after {step + 1} batches, "
-                                  f"before num_steps={num_steps}; the sweep stops there. "
-                                  "Pass a repeatable input (arrays, a Dataset, a PyDataset).",
-                                  stacklevel=2)
+        with trainer:
+            batch = first
+            for step in range(num_steps):
+                loss = trainer.step(lrs[step], batch)
+                losses.append(loss)
+                if not math.isfinite(loss):
                     stopped = True
                     break
+                avg = beta * avg + (1 - beta) * loss
+                smoothed = avg / (1 - beta ** (step + 1))
+                if diverged(smoothed, best, stop_factor):
+                    stopped = True
+                    break
+                best = min(best, smoothed)
+                if step + 1 < num_steps:
+                    batch = next(stream, None)
+                    if batch is None:  # a generator that cannot be read again ran out
+                        warnings.warn(f"find_lr: the input ran out after {step + 1} batches, "
+                                      f"before num_steps={num_steps}; the sweep stops there. "
+                                      "Pass a repeatable input (arrays, a Dataset, a "
+                                      "PyDataset).", stacklevel=2)
+                        stopped = True
+                        break
+            snapshot.restore()
+            trainer.reset()
+            recorded = np.array(losses, dtype="float64")
+            lrs = lrs[: len(recorded)]
+            if not np.isfinite(recorded[0]):
+                raise ValueError(
+                    f"find_lr: the loss of the first batch is {recorded[0]} (at "
+                    f"lr={lrs[0]:.3g}, before any update could diverge), so nothing finite "
+                    "was recorded to suggest a rate from. Check the data (NaN/Inf in `x` or "
+                    "`y`?) and the loss.")
+            curve, suggestions = from_sweep(lrs, recorded, num_steps, beta)
+            if refine:
+                budget = max(2, num_steps // 2)
+                refined = _trial.refine(trainer, snapshot,
+                                        _data.batches(x, y, sample_weight, batch_size),
+                                        candidates(suggestions), budget)
+                if refined is not None:
+                    suggestions["refined"] = refined
+                elif method == "refined":
+                    method = "balanced"
     finally:
-        model.optimizer = original
-        model.make_train_function(force=True)
         snapshot.restore()
-
-    recorded = np.array(losses, dtype="float64")
-    lrs = lrs[: len(recorded)]
-    finite = len(recorded) - (not np.isfinite(recorded[-1]))  # only the last can be NaN/Inf
-    curve = smooth(recorded[:finite], beta)
-    suggestions = suggest_all(lrs[:finite], curve, num_steps)
-    curve = np.concatenate([curve, np.full(len(recorded) - finite, np.nan)])
-    if refine:
-        refined = _trial.refine(model, _data.batches(x, y, sample_weight, batch_size),
-                                candidates(suggestions), max(2, num_steps // 2))
-        if refined is not None:
-            suggestions["refined"] = refined
-        elif method == "refined":
-            method = "balanced"
     return LRFinderResult(lrs=lrs, losses=recorded, smoothed=curve, suggestions=suggestions,
                           method=method, stopped_early=stopped)
