@@ -6,6 +6,7 @@ and put them back bit for bit.
 
 import math
 import random
+import sys
 import warnings
 
 import keras
@@ -48,11 +49,15 @@ class Snapshot(HostCopy):
         super().__init__([*model.variables, *model.metrics_variables])
         self.numpy_rng = np.random.get_state()
         self.python_rng = random.getstate()
+        torch = sys.modules.get("torch")  # Keras's PyTorch backend draws from torch's RNG
+        self.torch_rng = torch.get_rng_state() if torch is not None else None
 
     def restore(self):
         super().restore()
         np.random.set_state(self.numpy_rng)
         random.setstate(self.python_rng)
+        if self.torch_rng is not None:
+            sys.modules["torch"].set_rng_state(self.torch_rng)
 
 
 class Trainer:

@@ -163,7 +163,7 @@ def find_lr(
     The sweep trains with a fresh copy of the model's optimizer (same class
     and settings, zero state) and without shuffling. Afterwards, also when
     it raises or is interrupted, every variable of the model (weights and
-    random-seed states) and the NumPy and Python random states are exactly
+    random-seed states) and the NumPy, Python (and PyTorch) random states are exactly
     as before; the model's own optimizer is never touched, so its slots,
     update count and schedule continue where they were. Nothing is written
     to disk.
