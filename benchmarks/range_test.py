@@ -42,7 +42,10 @@ from keras_lr import recipes
 GRID_FILE = pathlib.Path(__file__).with_name("range_test_grid.json")
 GRID = [float(r) for r in np.logspace(-4, 0, 10)]
 OPTIMIZERS = {name: functools.partial(recipes.optimizer, name)
-              for name in recipes.optimizer_names()} | {"rmsprop": keras.optimizers.RMSprop}
+              for name in recipes.optimizer_names()} | {
+    "rmsprop": keras.optimizers.RMSprop, "adagrad": keras.optimizers.Adagrad,
+    "adamax": keras.optimizers.Adamax, "lion": keras.optimizers.Lion,
+    "plain_sgd": keras.optimizers.SGD}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +76,17 @@ SUITE = [
     Task("synthetic_clf", "mlp2", "rmsprop", 128, 8),
 ]
 QUICK = [Task("iris", "mlp", "nadam", 16, 20)]
+# Added after the default rule was frozen (2026-12-06): scored out of sample. New data,
+# architectures (GRU, batch norm + dropout, a wide tanh layer, a linear model), optimizers
+# (Adagrad, Adamax, Lion, plain SGD) and batch sizes (8, 24, 48, 512).
+HOLDOUT = [
+    Task("digits", "gru", "adam", 48, 5),
+    Task("hastie", "bn", "sgd", 512, 20),
+    Task("moons", "wide", "adagrad", 8, 5),
+    Task("wine", "linear", "adamax", 24, 15),
+    Task("blobs", "mlp2", "lion", 64, 8),
+    Task("friedman2", "wide", "plain_sgd", 32, 10),
+]
 
 
 def load(name):
@@ -82,6 +96,15 @@ def load(name):
     elif name == "synthetic_clf":
         x, y = datasets.make_classification(3000, 20, n_informative=8, n_classes=4,
                                             random_state=0)
+    elif name == "hastie":  # 10 Gaussian features, a spherical boundary; labels -1/1
+        x, y = datasets.make_hastie_10_2(6000, random_state=0)
+        y = (y > 0).astype("int64")
+    elif name == "moons":
+        x, y = datasets.make_moons(1200, noise=0.3, random_state=0)
+    elif name == "blobs":  # 6 overlapping classes in 12 dimensions
+        x, y = datasets.make_blobs(2400, 12, centers=6, cluster_std=4.0, random_state=0)
+    elif name == "friedman2":
+        x, y = datasets.make_friedman2(1500, noise=20.0, random_state=0)
     else:
         x, y = getattr(datasets, f"load_{name}")(return_X_y=True)
     x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=0.25, random_state=0)
@@ -91,7 +114,7 @@ def load(name):
         scaler = StandardScaler().fit(x_tr)
         x_tr, x_va = scaler.transform(x_tr), scaler.transform(x_va)
     x_tr, x_va = x_tr.astype("float32"), x_va.astype("float32")
-    if name in ("diabetes", "synthetic_reg"):
+    if name in ("diabetes", "synthetic_reg", "friedman2"):
         mean, std = y_tr.mean(), y_tr.std()
         return (x_tr, ((y_tr - mean) / std).astype("float32"), x_va,
                 ((y_va - mean) / std).astype("float32"), 1, "mse")
@@ -106,6 +129,17 @@ def build(task, inputs, outputs, loss, learning_rate, seed=0):
         layers = [keras.Input((inputs,)), keras.layers.Reshape((8, 8, 1)),
                   keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.MaxPooling2D(),
                   keras.layers.Flatten(), keras.layers.Dense(32, activation="relu"), head]
+    elif task.model == "gru":  # the 8x8 digit as 8 rows of 8 pixels
+        layers = [keras.Input((inputs,)), keras.layers.Reshape((8, 8)),
+                  keras.layers.GRU(32), head]
+    elif task.model == "bn":
+        block = lambda: [keras.layers.Dense(64), keras.layers.BatchNormalization(),  # noqa: E731
+                         keras.layers.Activation("relu")]
+        layers = [keras.Input((inputs,)), *block(), keras.layers.Dropout(0.2), *block(), head]
+    elif task.model == "wide":
+        layers = [keras.Input((inputs,)), keras.layers.Dense(256, activation="tanh"), head]
+    elif task.model == "linear":
+        layers = [keras.Input((inputs,)), head]
     else:
         hidden = [64] if task.model == "mlp" else [64, 32]
         layers = [keras.Input((inputs,)),

@@ -47,7 +47,10 @@ class LRFinderResult:
         smoothed: `losses` through a bias-corrected moving average.
         suggestions: `{rule: lr}` for every rule (see `find_lr`).
         method: The suggestion method chosen by `find_lr`.
-        stopped_early: Whether the sweep stopped on divergence or NaN.
+        stopped_early: Whether the sweep stopped on divergence, NaN/Inf or
+            the end of the input.
+        updates: The updates the range test ran: the sweep's and the
+            refinement's (its cost; `len(lrs)` without refinement).
     """
 
     lrs: np.ndarray
@@ -56,6 +59,7 @@ class LRFinderResult:
     suggestions: dict
     method: str
     stopped_early: bool
+    updates: int = 0
 
     @property
     def suggestion(self) -> float:
@@ -72,6 +76,7 @@ class LRFinderResult:
             "method": self.method,
             "suggestion": self.suggestion,
             "stopped_early": self.stopped_early,
+            "updates": self.updates,
         }
 
     def one_cycle(self, total_steps: int, **kwargs) -> OneCycle:
@@ -278,10 +283,10 @@ def find_lr(
                     "`y`?) and the loss.")
             curve, suggestions = from_sweep(lrs, recorded, num_steps, beta)
             if refine:
-                budget = max(2, num_steps // 2)
+                rates = candidates(suggestions)  # half the sweep's updates, shared
                 refined = _trial.refine(trainer, snapshot,
                                         _data.batches(x, y, sample_weight, batch_size),
-                                        candidates(suggestions), budget)
+                                        rates, max(2, len(recorded) // 2 // len(rates)))
                 if refined is not None:
                     suggestions["refined"] = refined
                 elif method == "refined":
@@ -289,4 +294,4 @@ def find_lr(
     finally:
         snapshot.restore()
     return LRFinderResult(lrs=lrs, losses=recorded, smoothed=curve, suggestions=suggestions,
-                          method=method, stopped_early=stopped)
+                          method=method, stopped_early=stopped, updates=trainer.updates)

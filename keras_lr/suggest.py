@@ -158,15 +158,14 @@ def fastai_window(lrs, smoothed, num_steps, recorded=None):
 
 
 def candidates(suggestions):
-    """The rates `find_lr(refine=True)` tries: the `valley`, `steepest`, `minimum` and
-    `balanced` suggestions and the lowest-loss rate / 3 (`minimum` x 10/3), distinct, sorted.
+    """The rates `find_lr(refine=True)` tries: the `balanced` suggestion and half the
+    lowest-loss rate (`minimum` x 5), distinct, sorted.
 
     >>> candidates({"valley": 0.01, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.03,
     ...             "balanced": 0.01})
-    [0.01, 0.03, 0.1]
+    [0.01, 0.15]
     """
-    rates = [suggestions[k] for k in ("valley", "steepest", "minimum", "balanced")]
-    return sorted({*rates, round(suggestions["minimum"] * 10 / 3, 12)})
+    return sorted({suggestions["balanced"], round(suggestions["minimum"] * 5, 12)})
 
 
 def suggest_all(lrs, smoothed, num_steps, recorded=None):
