@@ -15,6 +15,7 @@ from keras import ops
 
 from keras_lr import _keras
 from keras_lr.schedules.compose import Scaled
+from keras_lr.suggest import diverged
 
 __all__ = ["HostCopy", "Snapshot", "Trainer", "refine"]
 
@@ -100,6 +101,32 @@ class Trainer:
 
     def reset(self):
         self.fresh.restore()
+
+
+def sweep(trainer, first, stream, lrs, beta, stop_factor):
+    """The range test's sweep: one update per rate of `lrs`, on `first` and then the batches
+    of `stream`; stops on a NaN/Inf loss, on divergence of the smoothed loss (`diverged`) or
+    when `stream` runs out (with a warning). Returns `(losses, stopped_early)`."""
+    losses, best, avg, batch = [], math.inf, 0.0, first
+    for step, rate in enumerate(lrs):
+        loss = trainer.step(rate, batch)
+        losses.append(loss)
+        if not math.isfinite(loss):
+            return losses, True
+        avg = beta * avg + (1 - beta) * loss
+        smoothed = avg / (1 - beta ** (step + 1))
+        if diverged(smoothed, best, stop_factor):
+            return losses, True
+        best = min(best, smoothed)
+        if step + 1 < len(lrs):
+            batch = next(stream, None)
+            if batch is None:  # a generator that cannot be read again ran out
+                warnings.warn(f"find_lr: the input ran out after {step + 1} batches, "
+                              f"before num_steps={len(lrs)}; the sweep stops there. "
+                              "Pass a repeatable input (arrays, a Dataset, a PyDataset).",
+                              stacklevel=3)
+                return losses, True
+    return losses, False
 
 
 def refine(trainer, snapshot, batches, rates, num_steps, abort=4.0):
