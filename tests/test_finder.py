@@ -301,9 +301,13 @@ def test_default_suggestion_is_refined_among_the_candidates():
     result = keras_lr.find_lr(model, x, y, num_steps=30)
     assert result.method == "refined" and result.suggestion == result.suggestions["refined"]
     assert result.suggestion in suggest.candidates(result.suggestions)
+    assert suggest.candidates(result.suggestions) == sorted(
+        {result.suggestions["balanced"], round(5 * result.suggestions["minimum"], 12)})
+    assert len(result.lrs) < result.updates <= 1.5 * len(result.lrs)  # at a sweep's price
     assert_same(before, state(model))
     plain = keras_lr.find_lr(model, x, y, num_steps=30, refine=False)
     assert plain.method == "balanced" and "refined" not in plain.suggestions
+    assert plain.updates == len(plain.lrs) and plain.to_dict()["updates"] == plain.updates
     np.testing.assert_array_equal(plain.losses, result.losses)  # the same sweep
     with pytest.raises(ValueError, match="Argument `method` must be a curve rule"):
         keras_lr.find_lr(model, x, y, num_steps=30, refine=False, method="refined")
