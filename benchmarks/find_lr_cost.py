@@ -8,7 +8,7 @@ multi-threaded timings are mostly contention. Each backend runs in its own
 process; `--python BACKEND=PATH` picks the interpreter that has it (default:
 this one).
 
-    python benchmarks/find_lr_cost.py [--repeats 5] [--backends tensorflow,jax,torch]
+    python benchmarks/find_lr_cost.py [--quick] [--repeats 5] [--backends tensorflow,jax,torch]
         [--python jax=/path/to/venv/bin/python ...]
 """
 
@@ -71,8 +71,13 @@ def main():
     parser.add_argument("--backends", default="tensorflow,jax,torch")
     parser.add_argument("--python", action="append", default=[],
                         help="BACKEND=PATH: the interpreter for that backend")
+    parser.add_argument("--quick", action="store_true",
+                        help="one repeat, this interpreter's backend only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 1
+        args.backends = os.environ.get("KERAS_BACKEND", "tensorflow")
     if args.child:
         print(json.dumps(measure(args.repeats)))
         return
