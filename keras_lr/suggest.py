@@ -158,14 +158,14 @@ def fastai_window(lrs, smoothed, num_steps, recorded=None):
 
 
 def candidates(suggestions):
-    """The rates `find_lr(refine=True)` tries: the `balanced` suggestion and half the
-    lowest-loss rate (`minimum` x 5), distinct, sorted.
+    """The rates `find_lr(refine=True)` tries: fastai's `valley` and `minimum` and their
+    geometric mean `balanced`, distinct, sorted.
 
-    >>> candidates({"valley": 0.01, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.03,
+    >>> candidates({"valley": 0.001, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.1,
     ...             "balanced": 0.01})
-    [0.01, 0.15]
+    [0.001, 0.01, 0.1]
     """
-    return sorted({suggestions["balanced"], round(suggestions["minimum"] * 5, 12)})
+    return sorted({suggestions[name] for name in ("valley", "balanced", "minimum")})
 
 
 def suggest_all(lrs, smoothed, num_steps, recorded=None):
