@@ -182,8 +182,8 @@ def find_lr(
 
     Suggestions (all are computed; `method` picks `result.suggestion`). How
     often each landed within 1.5x (+0.01) of the best rate of a 10-point grid
-    on the developers' 12 tasks and on 6 tasks added after the default was
-    frozen is in docs/benchmarks.md (`benchmarks/range_test.py`).
+    on the developers' tasks and on tasks added after the default was frozen
+    (out of sample) is in docs/benchmarks.md (`benchmarks/range_test.py`).
 
     - `"valley"`, `"minimum"`: fastai's `valley` (about half-way into the
       longest decreasing subsequence of the smoothed loss) and `minimum`
@@ -198,13 +198,13 @@ def find_lr(
       point (keras-lr 0.1's "valley"; low on a long flat start).
     - `"steepest"`: where the smoothed loss falls fastest against log(rate)
       (not fastai's `steep`).
-    - `"refined"` (with `refine=True`, the default): of `balanced` and half
-      the lowest-loss rate (`minimum` x 5), the one whose short
-      constant-rate run ends with the lower mean loss over its last
-      quarter; the runs share half the sweep's updates (each from the same
-      starting weights and batches and a fresh optimizer state; a run whose
-      loss leaves 4x its first is stopped and never picked), so the whole
-      test costs at most 1.5x the sweep's updates (`result.updates`).
+    - `"refined"` (with `refine=True`, the default): of `valley`, `balanced`
+      and `minimum`, the one whose short constant-rate run ends with the
+      lowest mean loss over its last quarter; the runs share half the
+      sweep's updates (each from the same starting weights and batches and a
+      fresh optimizer state; a run whose loss leaves 4x its first is stopped
+      and never picked), so the whole test costs at most 1.5x the sweep's
+      updates (`result.updates`).
 
     A NaN/Inf loss stops the sweep (`stopped_early=True`) and the rules read
     the finite points before it; when the first batch's loss is already
