@@ -199,12 +199,12 @@ def find_lr(
     - `"steepest"`: where the smoothed loss falls fastest against log(rate)
       (not fastai's `steep`).
     - `"refined"` (with `refine=True`, the default): of `valley`, `balanced`
-      and `minimum`, the one whose short constant-rate run ends with the
-      lowest mean loss over its last quarter; the runs share half the
-      sweep's updates (each from the same starting weights and batches and a
-      fresh optimizer state; a run whose loss leaves 4x its first is stopped
-      and never picked), so the whole test costs at most 1.5x the sweep's
-      updates (`result.updates`).
+      and `minimum` (raised to `start_lr` if below it), the one whose short
+      constant-rate run ends with the lowest mean loss over its last
+      quarter; the runs share half the sweep's updates (each from the same
+      starting weights and batches and a fresh optimizer state; a run whose
+      loss leaves 4x its first is stopped and never picked), so the whole
+      test costs at most 1.5x the sweep's updates (`result.updates`).
 
     A NaN/Inf loss stops the sweep (`stopped_early=True`) and the rules read
     the finite points before it; when the first batch's loss is already
@@ -280,7 +280,7 @@ def find_lr(
                     "`y`?) and the loss.")
             curve, suggestions = from_sweep(lrs, recorded, num_steps, beta)
             if refine:
-                rates = candidates(suggestions)  # half the sweep's updates, shared
+                rates = candidates(suggestions, float(lrs[0]))  # half the sweep's updates
                 refined = _trial.refine(trainer, snapshot,
                                         _data.batches(x, y, sample_weight, batch_size),
                                         rates, max(2, len(recorded) // 2 // len(rates)))

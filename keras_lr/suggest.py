@@ -157,15 +157,16 @@ def fastai_window(lrs, smoothed, num_steps, recorded=None):
     return lrs[:stop], smoothed[:stop]
 
 
-def candidates(suggestions):
+def candidates(suggestions, low=0.0):
     """The rates `find_lr(refine=True)` tries: fastai's `valley` and `minimum` and their
-    geometric mean `balanced`, distinct, sorted.
+    geometric mean `balanced`, distinct, sorted; one below `low` (`find_lr`: the sweep's
+    first rate, below which nothing was measured) is raised to `low`.
 
     >>> candidates({"valley": 0.001, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.1,
     ...             "balanced": 0.01})
     [0.001, 0.01, 0.1]
     """
-    return sorted({suggestions[name] for name in ("valley", "balanced", "minimum")})
+    return sorted({max(suggestions[name], low) for name in ("valley", "balanced", "minimum")})
 
 
 def suggest_all(lrs, smoothed, num_steps, recorded=None):

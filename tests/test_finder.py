@@ -303,6 +303,8 @@ def test_default_suggestion_is_refined_among_the_candidates():
     assert result.suggestion in suggest.candidates(result.suggestions)
     assert suggest.candidates(result.suggestions) == sorted(
         {result.suggestions[k] for k in ("valley", "balanced", "minimum")})
+    assert suggest.candidates({"valley": 1e-3, "balanced": 1e-4, "minimum": 1e-5}, 1e-4) \
+        == [1e-4, 1e-3]  # nothing was measured below the sweep's first rate
     assert len(result.lrs) < result.updates <= 1.5 * len(result.lrs)  # at a sweep's price
     assert_same(before, state(model))
     plain = keras_lr.find_lr(model, x, y, num_steps=30, refine=False)
