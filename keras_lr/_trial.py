@@ -6,6 +6,7 @@ and put them back bit for bit.
 
 import math
 import random
+import sys
 import warnings
 
 import keras
@@ -13,9 +14,10 @@ import numpy as np
 from keras import ops
 
 from keras_lr import _keras
-from keras_lr.schedules.basic import Constant
+from keras_lr.schedules.compose import Scaled
+from keras_lr.suggest import diverged
 
-__all__ = ["HostCopy", "Snapshot", "refine", "sweep_optimizer"]
+__all__ = ["HostCopy", "Snapshot", "Trainer", "refine"]
 
 
 class HostCopy:
@@ -48,47 +50,110 @@ class Snapshot(HostCopy):
         super().__init__([*model.variables, *model.metrics_variables])
         self.numpy_rng = np.random.get_state()
         self.python_rng = random.getstate()
+        torch = sys.modules.get("torch")  # Keras's PyTorch backend draws from torch's RNG
+        self.torch_rng = torch.get_rng_state() if torch is not None else None
 
     def restore(self):
         super().restore()
         np.random.set_state(self.numpy_rng)
         random.setstate(self.python_rng)
+        if self.torch_rng is not None:
+            sys.modules["torch"].set_rng_state(self.torch_rng)
 
 
-def sweep_optimizer(optimizer, schedule):
-    """A fresh copy of the model's optimizer (config, not state) driven by `schedule`."""
-    clone = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
-    inner = _keras.unwrap(clone)
-    inner.gradient_accumulation_steps = None  # one update per batch
-    _keras.set_learning_rate(inner, schedule)
-    return clone
+class Trainer:
+    """The range test's one optimizer: a fresh copy of the model's (config, not state), whose
+    rate is a `Scaled` factor set from the host before every update.
+
+    Inside `with trainer:` the copy is the model's optimizer, so the sweep and every
+    refinement candidate run through one train function, traced once (whole batches
+    of one shape). `reset()` puts the copy's slots and update count back to zero.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.original = model.optimizer
+        clone = keras.optimizers.deserialize(keras.optimizers.serialize(self.original))
+        inner = _keras.unwrap(clone)
+        inner.gradient_accumulation_steps = None  # one update per batch
+        self.rate = Scaled(1.0)
+        _keras.set_learning_rate(inner, self.rate)
+        clone.build(model.trainable_variables)
+        _keras.attach(clone).track()  # JAX's compiled step reads the factor it carries
+        self.optimizer = clone
+        self.fresh = HostCopy(clone.variables)
+        self.updates = 0
+
+    def __enter__(self):
+        self.model.optimizer = self.optimizer
+        self.model.make_train_function(force=True)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.model.optimizer = self.original
+        self.model.make_train_function(force=True)
+
+    def step(self, rate, batch):
+        """One update at `rate` on `batch`; its loss as a float."""
+        self.rate.factor.assign(rate)
+        self.updates += 1
+        return float(self.model.train_on_batch(*batch, return_dict=True)["loss"])
+
+    def reset(self):
+        self.fresh.restore()
 
 
-def refine(model, batches, rates, num_steps):
-    """The rate of `rates` whose constant-rate run of `num_steps` updates (fresh optimizer
-    copy, same starting weights, same batches) ends with the lowest mean loss over its last
-    quarter; everything restored afterwards, as after the sweep."""
+def sweep(trainer, first, stream, lrs, beta, stop_factor):
+    """The range test's sweep: one update per rate of `lrs`, on `first` and then the batches
+    of `stream`; stops on a NaN/Inf loss, on divergence of the smoothed loss (`diverged`) or
+    when `stream` runs out (with a warning). Returns `(losses, stopped_early)`."""
+    losses, best, avg, batch = [], math.inf, 0.0, first
+    for step, rate in enumerate(lrs):
+        loss = trainer.step(rate, batch)
+        losses.append(loss)
+        if not math.isfinite(loss):
+            return losses, True
+        avg = beta * avg + (1 - beta) * loss
+        smoothed = avg / (1 - beta ** (step + 1))
+        if diverged(smoothed, best, stop_factor):
+            return losses, True
+        best = min(best, smoothed)
+        if step + 1 < len(lrs):
+            batch = next(stream, None)
+            if batch is None:  # a generator that cannot be read again ran out
+                warnings.warn(f"find_lr: the input ran out after {step + 1} batches, "
+                              f"before num_steps={len(lrs)}; the sweep stops there. "
+                              "Pass a repeatable input (arrays, a Dataset, a PyDataset).",
+                              stacklevel=3)
+                return losses, True
+    return losses, False
+
+
+def refine(trainer, snapshot, batches, rates, num_steps, abort=4.0):
+    """The rate of `rates` whose constant-rate run of `num_steps` updates (the trainer's
+    fresh optimizer state, the weights of `snapshot`, the same batches each) ends with the
+    lowest mean loss over its last quarter, or None without batches.
+
+    A run whose loss is NaN/Inf or exceeds `abort` times its first loss stops there
+    (a runaway rate, never picked). The model and trainer are reset after each run.
+    """
     data = [batch for batch, _ in zip(batches, range(num_steps), strict=False)]
     if not data:
         warnings.warn("find_lr: no batch left to refine the suggestion (a generator cannot be "
                       "read again); result.suggestion is the 'balanced' rule's.", stacklevel=3)
         return None
     tail = max(1, len(data) // 4)
-    snapshot = Snapshot(model)
-    original = model.optimizer
     scores = []
-    try:
-        for rate in rates:
-            model.optimizer = sweep_optimizer(original, Constant(rate))
-            model.optimizer.build(model.trainable_variables)
-            model.make_train_function(force=True)
-            losses = [float(model.train_on_batch(*batch, return_dict=True)["loss"])
-                      for batch in data]
-            snapshot.restore()
-            ends = losses[-tail:]
-            scores.append(sum(ends) / tail if all(map(math.isfinite, losses)) else math.inf)
-    finally:
-        model.optimizer = original
-        model.make_train_function(force=True)
+    for rate in rates:
+        losses: list[float] = []
+        for batch in data:
+            loss = trainer.step(rate, batch)
+            losses.append(loss)
+            if not math.isfinite(loss) or loss - losses[0] > (abort - 1) * abs(losses[0]):
+                losses = [math.inf]
+                break
         snapshot.restore()
+        trainer.reset()
+        ends = losses[-tail:]
+        scores.append(sum(ends) / len(ends))
     return float(rates[int(np.argmin(scores))])

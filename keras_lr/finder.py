@@ -7,7 +7,6 @@ falls fast. The model leaves the test exactly as it came in.
 
 import dataclasses
 import math
-import warnings
 from typing import Literal
 
 import keras
@@ -22,6 +21,7 @@ from keras_lr.schedules.warmup import Warmup
 from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from here too
     candidates,
     diverged,
+    from_sweep,
     rule_names,
     smooth,
     suggest_all,
@@ -46,7 +46,10 @@ class LRFinderResult:
         smoothed: `losses` through a bias-corrected moving average.
         suggestions: `{rule: lr}` for every rule (see `find_lr`).
         method: The suggestion method chosen by `find_lr`.
-        stopped_early: Whether the sweep stopped on divergence or NaN.
+        stopped_early: Whether the sweep stopped on divergence, NaN/Inf or
+            the end of the input.
+        updates: The updates the range test ran: the sweep's and the
+            refinement's (its cost; `len(lrs)` without refinement).
     """
 
     lrs: np.ndarray
@@ -55,6 +58,7 @@ class LRFinderResult:
     suggestions: dict
     method: str
     stopped_early: bool
+    updates: int = 0
 
     @property
     def suggestion(self) -> float:
@@ -71,6 +75,7 @@ class LRFinderResult:
             "method": self.method,
             "suggestion": self.suggestion,
             "stopped_early": self.stopped_early,
+            "updates": self.updates,
         }
 
     def one_cycle(self, total_steps: int, **kwargs) -> OneCycle:
@@ -159,32 +164,51 @@ def find_lr(
     when the smoothed loss leaves its best by `stop_factor` (see
     `diverged`) or a loss is NaN/Inf.
 
-    The sweep trains with a fresh copy of the model's optimizer (same class
-    and settings, zero state) and without shuffling. Afterwards, also when
-    it raises or is interrupted, every variable of the model (weights and
-    random-seed states) and the NumPy and Python random states are exactly
-    as before; the model's own optimizer is never touched, so its slots,
-    update count and schedule continue where they were. Nothing is written
-    to disk.
+    Whole batches only, as fastai (whose training loader drops the last
+    partial batch): with arrays, the rows past the last whole batch of
+    `batch_size` are not read (fewer rows than `batch_size`: one batch of
+    all of them); from a Dataset, PyDataset or generator, a batch whose size
+    differs from the first one's is skipped. So every batch has one shape,
+    and the sweep and all refinement candidates run through one train
+    function, traced once.
+
+    The test trains one fresh copy of the model's optimizer (same class and
+    settings, zero state), its rate set from the host before each update,
+    without shuffling. Afterwards, also when it raises or is interrupted,
+    every variable of the model (weights and random-seed states) and the
+    NumPy, Python (and PyTorch) random states are exactly as before; the
+    model's own optimizer is never touched, so its slots, update count and
+    schedule continue where they were. Nothing is written to disk.
 
     Suggestions (all are computed; `method` picks `result.suggestion`). How
     often each landed within 1.5x (+0.01) of the best rate of a 10-point grid
-    on a 12-task suite is in docs/benchmarks.md (`benchmarks/range_test.py`).
+    on the developers' tasks and on tasks added after the default was frozen
+    (out of sample) is in docs/benchmarks.md (`benchmarks/range_test.py`).
 
-    - `"valley"`: fastai's `valley`, computed exactly as fastai does on
-      fastai's window (the first `num_steps // 10` and last 5 points dropped):
-      about half-way into the longest decreasing subsequence of the smoothed loss.
+    - `"valley"`, `"minimum"`: fastai's `valley` (about half-way into the
+      longest decreasing subsequence of the smoothed loss) and `minimum`
+      (the rate of the lowest smoothed loss / 10), exactly as fastai's
+      `lr_find` computes them, on fastai's window: the first
+      `num_steps // 10` points dropped, and the last 5 after a stop on
+      divergence or an Inf loss; a sweep cut by a NaN keeps every point
+      before it (fastai's own sweep runs on, NaN, to `num_steps`). See
+      `keras_lr.suggest.fastai_window`.
+    - `"balanced"`: the geometric mean of `valley` and `minimum`.
     - `"longest_fall"`: the middle of that subsequence from its true first
       point (keras-lr 0.1's "valley"; low on a long flat start).
-    - `"steepest"`: where the smoothed loss falls fastest against log(rate).
-    - `"minimum"`: the rate of the lowest smoothed loss, divided by 10.
-    - `"balanced"`: the geometric mean of `valley` and `minimum`.
-    - `"refined"` (with `refine=True`, the default): of `valley`, `steepest`,
-      `minimum`, `balanced` and the lowest-loss rate / 3, the one whose short
-      constant-rate run (`num_steps // 2` updates from the same starting
-      weights and batches, a fresh optimizer copy) ends with the lowest loss;
-      it costs about 2.75x the sweep's updates, and the model is restored
-      exactly afterwards, as after the sweep.
+    - `"steepest"`: where the smoothed loss falls fastest against log(rate)
+      (not fastai's `steep`).
+    - `"refined"` (with `refine=True`, the default): of `valley`, `balanced`
+      and `minimum` (raised to `start_lr` if below it), the one whose short
+      constant-rate run ends with the lowest mean loss over its last
+      quarter; the runs share half the sweep's updates (each from the same
+      starting weights and batches and a fresh optimizer state; a run whose
+      loss leaves 4x its first is stopped and never picked), so the whole
+      test costs at most 1.5x the sweep's updates (`result.updates`).
+
+    A NaN/Inf loss stops the sweep (`stopped_early=True`) and the rules read
+    the finite points before it; when the first batch's loss is already
+    NaN/Inf there is nothing to suggest from: a `ValueError` says so.
 
     Args:
         model: A compiled Keras model.
@@ -207,7 +231,8 @@ def find_lr(
         An `LRFinderResult`.
 
     Raises:
-        ValueError: If an argument is out of range or a method is unknown.
+        ValueError: If an argument is out of range or a method is unknown,
+            the input is empty, or the first batch's loss is NaN/Inf.
         TypeError: If an argument has the wrong type.
 
     Example:
@@ -239,52 +264,31 @@ def find_lr(
     if not model.built:
         model(first[0])
     snapshot = _trial.Snapshot(model)
-    original = model.optimizer
-    model.optimizer = _trial.sweep_optimizer(original, schedule)
-    model.optimizer.build(model.trainable_variables)
-    model.make_train_function(force=True)
-    losses, stopped, best, avg = [], False, math.inf, 0.0
+    trainer = _trial.Trainer(model)
     try:
-        batch = first
-        for step in range(num_steps):
-            logs = model.train_on_batch(*batch, return_dict=True)
-            loss = float(logs["loss"])
-            losses.append(loss)
-            if not math.isfinite(loss):
-                stopped = True
-                break
-            avg = beta * avg + (1 - beta) * loss
-            smoothed = avg / (1 - beta ** (step + 1))
-            if diverged(smoothed, best, stop_factor):
-                stopped = True
-                break
-            best = min(best, smoothed)
-            if step + 1 < num_steps:
-                batch = next(stream, None)
-                if batch is None:  # a generator that cannot be read again ran out
-                    warnings.warn(f"find_lr: the input ran out after {step + 1} batches, "
-                                  f"before num_steps={num_steps}; the sweep stops there. "
-                                  "Pass a repeatable input (arrays, a Dataset, a PyDataset).",
-                                  stacklevel=2)
-                    stopped = True
-                    break
+        with trainer:
+            losses, stopped = _trial.sweep(trainer, first, stream, lrs, beta, stop_factor)
+            snapshot.restore()
+            trainer.reset()
+            recorded = np.array(losses, dtype="float64")
+            lrs = lrs[: len(recorded)]
+            if not np.isfinite(recorded[0]):
+                raise ValueError(
+                    f"find_lr: the loss of the first batch is {recorded[0]} (at "
+                    f"lr={lrs[0]:.3g}, before any update could diverge), so nothing finite "
+                    "was recorded to suggest a rate from. Check the data (NaN/Inf in `x` or "
+                    "`y`?) and the loss.")
+            curve, suggestions = from_sweep(lrs, recorded, num_steps, beta)
+            if refine:
+                rates = candidates(suggestions, float(lrs[0]))  # half the sweep's updates
+                refined = _trial.refine(trainer, snapshot,
+                                        _data.batches(x, y, sample_weight, batch_size),
+                                        rates, max(2, len(recorded) // 2 // len(rates)))
+                if refined is not None:
+                    suggestions["refined"] = refined
+                elif method == "refined":
+                    method = "balanced"
     finally:
-        model.optimizer = original
-        model.make_train_function(force=True)
         snapshot.restore()
-
-    recorded = np.array(losses, dtype="float64")
-    lrs = lrs[: len(recorded)]
-    finite = len(recorded) - (not np.isfinite(recorded[-1]))  # only the last can be NaN/Inf
-    curve = smooth(recorded[:finite], beta)
-    suggestions = suggest_all(lrs[:finite], curve, num_steps)
-    curve = np.concatenate([curve, np.full(len(recorded) - finite, np.nan)])
-    if refine:
-        refined = _trial.refine(model, _data.batches(x, y, sample_weight, batch_size),
-                                candidates(suggestions), max(2, num_steps // 2))
-        if refined is not None:
-            suggestions["refined"] = refined
-        elif method == "refined":
-            method = "balanced"
     return LRFinderResult(lrs=lrs, losses=recorded, smoothed=curve, suggestions=suggestions,
-                          method=method, stopped_early=stopped)
+                          method=method, stopped_early=stopped, updates=trainer.updates)

@@ -16,6 +16,7 @@ __all__ = [
     "candidates",
     "diverged",
     "fastai_window",
+    "from_sweep",
     "rule_names",
     "smooth",
     "suggest_all",
@@ -59,7 +60,8 @@ def diverged(smoothed, best, stop_factor):
 
 
 def suggest_minimum(lrs, smoothed):
-    """The rate of the lowest smoothed loss, divided by 10 (fastai's `minimum`)."""
+    """The rate of the lowest smoothed loss, divided by 10 (fastai's `minimum`: the first
+    lowest point, on the arrays given; `suggest_all` gives it fastai's window)."""
     return float(lrs[int(np.argmin(smoothed))] / 10.0)
 
 
@@ -122,56 +124,104 @@ def suggest_longest_fall(lrs, smoothed):
 
 
 def suggest_balanced(lrs, smoothed):
-    """The geometric mean of the `valley` and `minimum` rates."""
+    """The geometric mean of the `valley` and `minimum` rates (on the same arrays: in
+    `suggest_all`, fastai's window)."""
     return float(np.sqrt(suggest_valley(lrs, smoothed) * suggest_minimum(lrs, smoothed)))
 
 
-WINDOWED = ("valley",)  # the rules that see `fastai_window`
+WINDOWED = ("valley", "minimum", "balanced")  # the rules that see `fastai_window`
 _SUGGESTERS = {"valley": suggest_valley, "longest_fall": suggest_longest_fall,
               "steepest": suggest_steepest, "minimum": suggest_minimum,
               "balanced": suggest_balanced}
 
 
-def fastai_window(lrs, smoothed, num_steps):
-    """The part of a sweep fastai's `lr_find` suggests from.
+def fastai_window(lrs, smoothed, num_steps, recorded=None):
+    """The part of a sweep fastai's `lr_find` suggests from (fastai/callback/schedule.py).
 
-    It drops the first `num_steps // 10` points (the moving average is still
-    settling) and the last 5 (the blow-up), and cuts at the first NaN.
+    fastai's recorder holds `recorded` points; `lr_find` keeps
+    `[num_steps // 10 : recorded - 5]` (the moving average still settling, the
+    blow-up) and cuts that at its first NaN. After a NaN loss fastai's smoothed
+    loss stays NaN and its sweep runs on to `num_steps` updates, so `recorded`
+    defaults to `num_steps`: the window ends at the first NaN (or 5 before the
+    end). A sweep that stopped on divergence or an Inf loss (which fastai's
+    `4 * best` test stops on, the Inf point recorded) holds `recorded` =
+    `len(smoothed)` points, the last one included. The window is cut at the first
+    non-finite value of `smoothed` (fastai: NaN; an Inf can only lie past `recorded - 5`).
     """
     lrs, smoothed = np.asarray(lrs), np.asarray(smoothed)
-    lrs, smoothed = lrs[num_steps // 10: -5], smoothed[num_steps // 10: -5]
+    recorded = num_steps if recorded is None else recorded
+    stop = max(int(recorded) - 5, 0)
+    lrs, smoothed = lrs[num_steps // 10: stop], smoothed[num_steps // 10: stop]
     bad = np.flatnonzero(~np.isfinite(smoothed))
     stop = int(bad[0]) if len(bad) else len(smoothed)
     return lrs[:stop], smoothed[:stop]
 
 
-def candidates(suggestions):
-    """The rates `find_lr(refine=True)` tries: the `valley`, `steepest`, `minimum` and
-    `balanced` suggestions and the lowest-loss rate / 3 (`minimum` x 10/3), distinct, sorted.
+def candidates(suggestions, low=0.0):
+    """The rates `find_lr(refine=True)` tries: fastai's `valley` and `minimum` and their
+    geometric mean `balanced`, distinct, sorted; one below `low` (`find_lr`: the sweep's
+    first rate, below which nothing was measured) is raised to `low`.
 
-    >>> candidates({"valley": 0.01, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.03,
+    >>> candidates({"valley": 0.001, "longest_fall": 1e-4, "steepest": 0.1, "minimum": 0.1,
     ...             "balanced": 0.01})
-    [0.01, 0.03, 0.1]
+    [0.001, 0.01, 0.1]
     """
-    rates = [suggestions[k] for k in ("valley", "steepest", "minimum", "balanced")]
-    return sorted({*rates, round(suggestions["minimum"] * 10 / 3, 12)})
+    return sorted({max(suggestions[name], low) for name in ("valley", "balanced", "minimum")})
 
 
-def suggest_all(lrs, smoothed, num_steps):
+def suggest_all(lrs, smoothed, num_steps, recorded=None):
     """`{rule: rate}` for every rule, as `find_lr` reports them.
 
-    `valley` sees fastai's window (`fastai_window`), as in fastai's `lr_find`;
-    the others see every finite point. A sweep too short
-    for the window falls back to every finite point.
+    Args:
+        lrs: The rate of each recorded update, increasing.
+        smoothed: The smoothed loss of each, up to (or including) the first
+            NaN/Inf; points after it are ignored.
+        num_steps: The updates the sweep was asked for.
+        recorded: What fastai's recorder would hold (see `fastai_window`): the
+            default `num_steps` reads a short curve as one cut by a NaN loss;
+            pass `len(smoothed)` for a sweep that stopped on divergence, an Inf
+            loss or the end of the input.
+
+    Returns:
+        A dict. `valley`, `minimum` and `balanced` see fastai's window
+        (`fastai_window`), exactly as fastai's `lr_find`; `steepest` and
+        `longest_fall` every finite point. Where the window is empty (fastai
+        then fails with an IndexError), they see every finite point too.
+
+    Raises:
+        ValueError: If the first loss is not finite (nothing to suggest from).
     """
     lrs, smoothed = np.asarray(lrs, "float64"), np.asarray(smoothed, "float64")
     finite = np.isfinite(smoothed)
     stop = int(np.argmin(finite)) if not finite.all() else len(smoothed)
-    full = lrs[:stop], smoothed[:stop]
     if not stop:
-        return {name: float(lrs[0]) for name in _SUGGESTERS}
-    window = fastai_window(lrs, smoothed, num_steps)
-    if len(window[1]) < 2:
+        raise ValueError("suggest_all needs a finite first loss: the curve is NaN/Inf from "
+                         "its first point, so no rate can be suggested.")
+    full = lrs[:stop], smoothed[:stop]
+    window = fastai_window(lrs, smoothed, num_steps, recorded)
+    if not len(window[1]):
         window = full
     return {name: fn(*(window if name in WINDOWED else full))
             for name, fn in _SUGGESTERS.items()}
+
+
+def from_sweep(lrs, losses, num_steps, beta=0.98):
+    """The smoothed curve and every rule's rate from a sweep's raw batch losses.
+
+    `losses` may end in one NaN/Inf (where the sweep stopped); its smoothed value is NaN.
+    As in fastai's `lr_find`, a sweep cut by a NaN keeps its points up to the NaN, one
+    stopped by an Inf or by divergence drops its last 5 recorded points (see
+    `fastai_window`).
+
+    Returns:
+        `(smoothed, suggestions)`.
+
+    Raises:
+        ValueError: If the first loss is NaN/Inf.
+    """
+    losses = np.asarray(losses, "float64")
+    finite = len(losses) - int(len(losses) > 0 and not np.isfinite(losses[-1]))
+    curve = np.concatenate([smooth(losses[:finite], beta), np.full(len(losses) - finite, np.nan)])
+    nan_ended = finite < len(losses) and bool(np.isnan(losses[-1]))
+    recorded = num_steps if nan_ended else len(losses)
+    return curve, suggest_all(lrs[: len(losses)], curve, num_steps, recorded)

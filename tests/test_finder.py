@@ -122,7 +122,9 @@ def test_suggestion_lies_in_the_descending_region():
     assert result.smoothed[bottom] < 0.7 * result.smoothed[top]
     for name in ("valley", "steepest"):
         assert result.lrs[top] <= result.suggestions[name] <= result.lrs[bottom], name
-    assert result.suggestions["minimum"] == pytest.approx(result.lrs[bottom] / 10)
+    # fastai's minimum: the lowest point of fastai's window (the last 5 points dropped)
+    window = result.smoothed[10: len(result.smoothed) - 5]
+    assert result.suggestions["minimum"] == result.lrs[10 + int(np.argmin(window))] / 10
 
 
 @pytest.mark.slow
@@ -238,30 +240,58 @@ def test_valley_returns_fastais_number_on_recorded_sweeps(name):
     expected = oracles.fastai_valley_index(w_losses)
     assert suggest.valley_index(np.array(w_losses)) == expected
     assert suggest.suggest_valley(np.array(w_lrs), np.array(w_losses)) == w_lrs[expected]
-    assert suggest.suggest_all(lrs, smoothed, sweep["num_steps"])["valley"] == w_lrs[expected]
+    # stopped by divergence: fastai's recorder holds every point, the last 5 are dropped
+    found = suggest.suggest_all(lrs, smoothed, sweep["num_steps"], recorded=len(lrs))
+    assert found["valley"] == w_lrs[expected]
+    assert suggest.from_sweep(lrs, sweep["losses"], sweep["num_steps"])[1] == found
     # the same arrays as finder.smooth makes them from the raw losses
     np.testing.assert_allclose(suggest.smooth(sweep["losses"]), smoothed, rtol=1e-12)
-    # fastai's minimum: the rate of the lowest loss / 10, on the same arrays
-    assert suggest.suggest_minimum(lrs, smoothed) == lrs[int(np.argmin(smoothed))] / 10
+    # fastai's minimum: the rate of the lowest loss of the same window / 10
+    assert found["minimum"] == w_lrs[int(np.argmin(w_losses))] / 10
 
 
 def test_recorded_sweeps_show_the_two_valleys_differ():
     """keras-lr 0.1's rule (now `longest_fall`) picked a much lower rate than fastai's valley on
     the digits sweep; the rename keeps the fastai name honest."""
     sweep = SWEEPS["digits/mlp/sgd/b32/e10"]
-    found = suggest.suggest_all(sweep["lrs"], sweep["smoothed"], sweep["num_steps"])
+    found = suggest.from_sweep(sweep["lrs"], sweep["losses"], sweep["num_steps"])[1]
     assert found["valley"] > 5 * found["longest_fall"]
 
 
 def test_refine_picks_the_rate_that_trains_best_and_restores_everything():
     """Linear least squares with SGD (curvature about 2): 1e-5 barely moves in 20 updates,
-    0.1 converges, 50 diverges (inf, never picked)."""
+    0.1 converges, 50 diverges (aborted, never picked)."""
     x, y = regression_data()
     model = model_with_state(keras.optimizers.SGD(0.01))
     before = state(model)
-    batches = _data.batches(x, y, None, 32)
-    assert _trial.refine(model, batches, [1e-5, 0.1, 50.0], 20) == 0.1
+    snapshot, trainer = _trial.Snapshot(model), _trial.Trainer(model)
+    with trainer:
+        assert _trial.refine(trainer, snapshot, _data.batches(x, y, None, 32),
+                             [1e-5, 0.1, 50.0], 20) == 0.1
+    assert trainer.updates < 3 * 20  # the runaway rate stopped early
     assert_same(before, state(model))
+
+
+def test_the_range_test_traces_one_train_function():
+    """Issue 21: the sweep and every refinement candidate run through one train function,
+    traced once (the ragged last batch of 250 = 7 * 32 + 26 rows is not read)."""
+    x, y = regression_data(n=250)
+    model = model_with_state(keras.optimizers.Adam(1e-3))
+    traces, step = [], model.train_step
+
+    def counting(*args):
+        traces.append(keras.backend.backend())
+        return step(*args)
+
+    model.train_step = counting  # runs in Python once per trace (on PyTorch: every update)
+    result = keras_lr.find_lr(model, x, y, num_steps=30)
+    assert result.method == "refined"
+    if keras.backend.backend() != "torch":  # PyTorch runs eagerly: no trace at all
+        assert len(traces) == 1
+    sizes = {_data.size(b) for b, _ in zip(_data.batches(x, y, None, 32), range(20), strict=False)}
+    assert sizes == {32}
+    assert {_data.size(b) for b, _ in zip(_data.batches(x[:20], y[:20], None, 32), range(3),
+                                           strict=False)} == {20}  # fewer rows: one batch
 
 
 def test_default_suggestion_is_refined_among_the_candidates():
@@ -271,9 +301,15 @@ def test_default_suggestion_is_refined_among_the_candidates():
     result = keras_lr.find_lr(model, x, y, num_steps=30)
     assert result.method == "refined" and result.suggestion == result.suggestions["refined"]
     assert result.suggestion in suggest.candidates(result.suggestions)
+    assert suggest.candidates(result.suggestions) == sorted(
+        {result.suggestions[k] for k in ("valley", "balanced", "minimum")})
+    assert suggest.candidates({"valley": 1e-3, "balanced": 1e-4, "minimum": 1e-5}, 1e-4) \
+        == [1e-4, 1e-3]  # nothing was measured below the sweep's first rate
+    assert len(result.lrs) < result.updates <= 1.5 * len(result.lrs)  # at a sweep's price
     assert_same(before, state(model))
     plain = keras_lr.find_lr(model, x, y, num_steps=30, refine=False)
     assert plain.method == "balanced" and "refined" not in plain.suggestions
+    assert plain.updates == len(plain.lrs) and plain.to_dict()["updates"] == plain.updates
     np.testing.assert_array_equal(plain.losses, result.losses)  # the same sweep
     with pytest.raises(ValueError, match="Argument `method` must be a curve rule"):
         keras_lr.find_lr(model, x, y, num_steps=30, refine=False, method="refined")
