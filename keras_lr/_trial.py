@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lr import _keras
+from keras_lr import _instep, _keras
 from keras_lr.schedules.compose import Scaled
 from keras_lr.suggest import diverged
 
@@ -79,7 +79,7 @@ class Trainer:
         self.rate = Scaled(1.0)
         _keras.set_learning_rate(inner, self.rate)
         clone.build(model.trainable_variables)
-        _keras.attach(clone).track()  # JAX's compiled step reads the factor it carries
+        _instep.attach(clone).track()  # JAX's compiled step reads the factor it carries
         self.optimizer = clone
         self.fresh = HostCopy(clone.variables)
         self.updates = 0
