@@ -34,6 +34,7 @@ from keras_lr.callbacks import (
     get_momentum,
 )
 from keras_lr.finder import LRFinderResult, find_lr
+from keras_lr.groups import discriminative, layer_decay
 from keras_lr.plotting import plot_schedule, schedule_values
 from keras_lr.schedules import (
     Constant,
@@ -96,6 +97,8 @@ __all__ = [  # noqa: RUF022 - grouped by kind
     # the range test, plots, recipes
     "LRFinderResult",
     "find_lr",
+    "discriminative",
+    "layer_decay",
     "finder",
     "plot_schedule",
     "recipes",
