@@ -78,6 +78,12 @@ class Trainer:
         inner.gradient_accumulation_steps = None  # one update per batch
         self.rate = Scaled(1.0)
         _keras.set_learning_rate(inner, self.rate)
+        for sub in getattr(inner, "optimizers", None) or []:  # MultiOptimizer: per group
+            group = _keras.learning_rate_of(sub)  # keras_lr.discriminative: Scaled(base, scale)
+            scale = float(keras.ops.convert_to_numpy(group.factor)) \
+                if isinstance(group, Scaled) else 1.0
+            sub.gradient_accumulation_steps = None
+            _keras.set_learning_rate(sub, Scaled(self.rate, factor=scale))
         clone.build(model.trainable_variables)
         _instep.attach(clone).track()  # JAX's compiled step reads the factor it carries
         self.optimizer = clone

@@ -124,3 +124,24 @@ def test_group_arguments_are_checked():
         keras_lr.layer_decay(model, keras.optimizers.SGD(0.1), decay=0.0)
     with pytest.raises(TypeError, match="`optimizer`"):
         keras_lr.layer_decay(model, keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD()))
+
+
+def test_the_range_test_sweeps_every_group_at_its_share():
+    model = probe()
+    model.compile(keras_lr.discriminative(model, keras.optimizers.SGD(0.1), lrs=(0.001, 0.1)),
+                  loss="mae")
+    before = [w.copy() for w in model.get_weights()]
+    x, y = np.ones((64, 1), "float32"), np.full((64, 1), -1e4, "float32")
+    result = keras_lr.find_lr(model, x, y, batch_size=1, num_steps=10, refine=False,
+                              start_lr=1e-4, end_lr=1e-2)
+    assert len(result.lrs) == 10 and result.suggestion > 0
+    for got, want in zip(model.get_weights(), before, strict=True):  # restored exactly
+        np.testing.assert_array_equal(got, want)
+
+    # The sweep's rates reach each group times its scale: moved by sum(lrs) x scale.
+    trainer = keras_lr._trial.Trainer(model)
+    with trainer:
+        for rate in result.lrs:
+            trainer.step(float(rate), (x[:1], y[:1]))
+        moved = [-float(keras.ops.convert_to_numpy(v)[0, 0]) for v in model.trainable_variables]
+    np.testing.assert_allclose(moved, np.sum(result.lrs) * np.array([0.01, 0.1, 1.0]), rtol=1e-4)
