@@ -32,7 +32,7 @@ from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from
     suggest_valley,
 )
 
-__all__ = ["LRFinderResult", "check_arguments", "find_lr"]
+__all__ = ["LRFinderResult", "find_lr"]
 
 # --- The result ----------------------------------------------------------------------------------
 
@@ -151,7 +151,8 @@ def find_lr(
     mode: Literal["exponential", "linear"] = "exponential",
     beta: float = 0.98,
     stop_factor: float = 4.0,
-    method: str | None = None,
+    method: Literal["refined", "valley", "longest_fall", "steepest", "minimum", "balanced"]
+    | None = None,
     refine: bool = True,
 ) -> LRFinderResult:
     """Run the learning rate range test on a compiled model.

@@ -288,3 +288,12 @@ def test_plateau_resume_in_another_process_equals_uninterrupted(tmp_path):
     cosine = keras_lr.schedule_values(KS.CosineDecay(0.1, 8 * S.STEPS, alpha=0.5), 8 * S.STEPS)
     cosine[5 * S.STEPS:] *= 0.5
     np.testing.assert_allclose(straight[: 8 * S.STEPS], cosine, rtol=1e-5)
+
+
+def test_positional_arguments_follow_keras():
+    import inspect
+
+    ours = list(inspect.signature(keras_lr.ReduceLROnPlateau).parameters)
+    theirs = [p for p, v in inspect.signature(keras.callbacks.ReduceLROnPlateau).parameters.items()
+              if v.kind is not v.VAR_KEYWORD]
+    assert ours[:len(theirs)] == theirs

@@ -18,7 +18,7 @@ from keras_lr.callbacks._optim import (
     optimizers_of,
 )
 
-__all__ = ["LearningRateMonitor", "ScalarWriter"]
+__all__ = ["LearningRateMonitor"]
 
 
 class LearningRateMonitor(keras.callbacks.Callback):

@@ -76,10 +76,11 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         verbose: 0 quiet, 1 print a message at each reduction.
         mode: `"min"`, `"max"` or `"auto"` (from the metric, as Keras 3).
         min_delta: The margin that counts as improvement, >= 0.
-        threshold_mode: `"abs"` or `"rel"`, how `min_delta` is applied.
         cooldown: Epochs after a reduction until bad epochs count again (the
             last of them counts).
         min_lr: The lower bound of a reduction, >= 0.
+        threshold_mode: `"abs"` or `"rel"`, how `min_delta` is applied (after
+            Keras's arguments, which keep Keras's order).
         start_from_epoch: Epochs to ignore at the start (e.g. warmup).
         restore_best_weights: Whether a reduction first restores the model's
             weights from the best epoch.
@@ -105,9 +106,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         verbose: int = 0,
         mode: Literal["auto", "min", "max"] = "auto",
         min_delta: float = 1e-4,
-        threshold_mode: Literal["abs", "rel"] = "abs",
         cooldown: int = 0,
         min_lr: float = 0.0,
+        threshold_mode: Literal["abs", "rel"] = "abs",
         start_from_epoch: int = 0,
         restore_best_weights: bool = False,
     ):

@@ -9,7 +9,7 @@ from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_float, as_step, checked_step, const, power, step_dtype
 
-__all__ = ["Constant", "InverseSqrtDecay", "MultiStepDecay", "StepDecay", "as_schedule"]
+__all__ = ["Constant", "InverseSqrtDecay", "MultiStepDecay", "StepDecay"]
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -10,7 +10,7 @@ from keras_lr import _checks as check
 from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_float, as_step
 
-__all__ = ["Cyclical", "cyclical"]
+__all__ = ["Cyclical"]
 
 MODES = ("triangular", "triangular2", "exp_range")
 

@@ -19,7 +19,7 @@ from keras_lr.schedules._math import (
     weights,
 )
 
-__all__ = ["CosineWarmRestarts", "cycle_position", "cycle_starts"]
+__all__ = ["CosineWarmRestarts"]
 
 MAX_CYCLES = 4096
 

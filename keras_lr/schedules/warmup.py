@@ -21,7 +21,7 @@ from keras_lr.schedules._math import (
 )
 from keras_lr.schedules.basic import as_schedule
 
-__all__ = ["Warmup", "WarmupStableDecay", "ramp"]
+__all__ = ["Warmup", "WarmupStableDecay"]
 
 
 def ramp(step, warmup_steps, target, start_factor, shape, start=None):
