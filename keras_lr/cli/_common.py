@@ -20,10 +20,11 @@ RECIPE_OPTIMIZERS = ("sgd", "adam", "adamw", "nadam")
 # Keras 3.15's optimizers that need no schedule (or do their own), built by `_optimizers`.
 NEWER_OPTIMIZERS = ("schedulefree", "schedulefree-warmup", "muon")
 OPTIMIZERS = RECIPE_OPTIMIZERS + NEWER_OPTIMIZERS
-# The peak rate per optimizer: Keras's defaults for Adam-like ones (ScheduleFreeAdamW's own
-# default 2.5e-3; Muon's update is scaled to AdamW's RMS, so AdamW's rate carries over).
-PEAKS = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "nadam": 2e-3, "schedulefree": 2.5e-3,
-         "schedulefree-warmup": 2.5e-3, "muon": 2e-3}
+# The peak rate per optimizer. ScheduleFreeAdamW: 5 × Adam's, the middle of the 1-10 × that
+# its authors advise (facebookresearch/schedule_free README); Muon scales its update to AdamW's
+# RMS (`rms_rate`), so AdamW's rate carries over. `--tune` measures them instead.
+PEAKS = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "nadam": 2e-3, "schedulefree": 0.01,
+         "schedulefree-warmup": 0.01, "muon": 2e-3}
 QUICK: dict[str, Any] = {"schedules": ("constant", "cyclical", "one-cycle"),
                          "optimizers": ("sgd", "adam"), "epochs": 3}
 
