@@ -52,8 +52,8 @@ def keras_lr_cmd(*args, cwd):
 
 
 def test_the_commands_names_are_the_recipes():
-    assert _common.SCHEDULES == recipes.schedule_names()
-    assert _common.RECIPE_OPTIMIZERS == recipes.optimizer_names()
+    assert recipes.schedule_names() == _common.SCHEDULES
+    assert recipes.optimizer_names() == _common.RECIPE_OPTIMIZERS
     assert set(_common.PEAKS) == set(_common.OPTIMIZERS)
 
 
@@ -150,7 +150,7 @@ def test_compare_ranks_diverged_runs_last(run, tmp_path):
 
 def test_rank_orders_numbers_and_puts_nan_last():
     rows = [{"best_val_loss": v} for v in (float("nan"), 2.0, float("inf"), 1.0, float("nan"))]
-    ranked = [r["best_val_loss"] for r in sorted(rows, key=compare._rank)]
+    ranked = [r["best_val_loss"] for r in sorted(rows, key=compare.rank)]
     assert ranked[:3] == [1.0, 2.0, float("inf")] and all(map(math.isnan, ranked[3:]))
 
 
@@ -261,7 +261,7 @@ def test_the_new_optimizers_as_built():
 
 def test_compare_skips_optimizers_this_keras_lacks_with_a_note(run, monkeypatch, binary):
     monkeypatch.delattr(keras.optimizers, "Muon", raising=False)
-    status, out, err = run("compare", "--data", "d.npz", "--optimizers", "muon,sgd",
+    status, _, err = run("compare", "--data", "d.npz", "--optimizers", "muon,sgd",
                            "--schedules", "constant", "--epochs", "1", "--output", "out")
     assert status == 0, err
     assert err.splitlines() == [f"keras-lr compare: note: skipping muon: Keras "

@@ -47,7 +47,7 @@ def compare(args):
             bar.add(1, values=[("best val loss", results[-1]["best_val_loss"])])
         rows.append(_summarize(results, schedule, optimizer, peaks[optimizer]))
         curves[(schedule, optimizer)] = np.mean([r.pop("curve") for r in results], axis=0)
-    rows.sort(key=_rank)
+    rows.sort(key=rank)
     _write_tables(rows, out, args)
     _plot_compare(curves, schedules, optimizers, steps, args.epochs, out)
     print(_markdown(rows, args))
@@ -55,7 +55,7 @@ def compare(args):
           f"{out / 'val_loss.png'}")
 
 
-def _rank(row):
+def rank(row):
     """By best validation loss, increasing; runs without one (diverged: NaN) last."""
     best = row["best_val_loss"]
     return (math.isnan(best), best)
