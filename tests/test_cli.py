@@ -57,22 +57,19 @@ def test_the_commands_names_are_the_recipes():
     assert set(_common.PEAKS) == set(_common.OPTIMIZERS)
 
 
-@pytest.mark.slow
-def test_compare_quick_writes_tables_and_plots(run, tmp_path):
-    status, out, err = run("compare", "--quick", "--output", "out")
-    assert status == 0, err[-2000:]
-    folder = tmp_path / "out"
-    for name in ("results.csv", "results.md", "lr_curves.png", "val_loss.png"):
-        assert (folder / name).stat().st_size > 0, name
-    rows = rows_of(folder)
-    assert {(r["schedule"], r["optimizer"]) for r in rows} == {
-        (s, o) for s in ("constant", "cyclical", "one-cycle") for o in ("sgd", "adam")}
-    for row in rows:
-        for key in ("final_val_loss", "best_val_loss", "final_val_accuracy", "seconds"):
-            assert math.isfinite(float(row[key])), (row, key)
-    losses = [float(r["best_val_loss"]) for r in rows]
-    assert losses == sorted(losses)  # ranked
-    assert "| 1 |" in out
+def test_quick_chooses_three_schedules_two_optimizers_three_epochs(run, monkeypatch):
+    """What `--quick` runs (its tables and plots are those of any run: see the README run)."""
+    seen = []
+    monkeypatch.setattr(compare, "compare", seen.append)
+    assert run("compare", "--quick")[0] == 0
+    assert (seen[0].schedules, seen[0].optimizers, seen[0].epochs) == (
+        ["constant", "cyclical", "one-cycle"], ["sgd", "adam"], 3)
+    assert run("compare", "--quick", "--epochs", "5", "--optimizers", "adamw")[0] == 0
+    assert (seen[1].schedules, seen[1].optimizers, seen[1].epochs) == (
+        ["constant", "cyclical", "one-cycle"], ["adamw"], 5)
+    assert run("compare")[0] == 0
+    assert (len(seen[2].schedules), seen[2].optimizers, seen[2].epochs) == (
+        9, ["sgd", "adam", "adamw", "nadam"], 12)
 
 
 @pytest.mark.slow
@@ -107,6 +104,7 @@ def binary(tmp_path):
     return x, y
 
 
+@pytest.mark.slow
 def test_compare_seeds_on_users_data_and_model(run, tmp_path, binary):
     status, out, err = run("compare", "--data", "d.npz", "--seeds", "2", "--schedules",
                            "constant", "one-cycle", "--optimizers", "adam", "--epochs", "2",
@@ -342,10 +340,9 @@ def test_help(sub, run):
     assert status == 0 and "usage: keras-lr" in out
 
 
-@pytest.mark.slow
 def test_help_and_argument_errors_start_no_backend(tmp_path):
-    """In a new process: the package, `--help` and mistakes in the arguments import no Keras;
-    Keras imported afterwards finds keras-lr's classes (for load_model) all the same."""
+    """In a new process: the package, `--help` and mistakes in the arguments import no Keras.
+    (That Keras imported later still finds keras-lr's classes: tests/test_cli_errors.py.)"""
     code = """
         import contextlib, io, sys
         import keras_lr
@@ -362,8 +359,6 @@ def test_help_and_argument_errors_start_no_backend(tmp_path):
                 assert status == (0 if "--help" in argv else 2), argv
         started = [m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules]
         print("backend:", started, set(keras_lr.__all__) <= names)
-        import keras
-        print(keras.saving.get_registered_object("keras_lr>OneCycle") is keras_lr.OneCycle)
     """
     import textwrap
 
@@ -371,26 +366,23 @@ def test_help_and_argument_errors_start_no_backend(tmp_path):
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines() == ["backend: [] True", "True"]
+    assert done.stdout.splitlines() == ["backend: [] True"]
 
 
-# One run of each command in a new process (the console script's own tests, one line per user
-# error and no start-up logs, are in tests/test_cli_errors.py).
+# One run of each command in a new process: `compare` is the README's run below, `plot` and the
+# console script's one-line errors are in tests/test_cli_errors.py.
 
 @pytest.mark.slow
-def test_each_command_runs_in_a_new_process(tmp_path):
-    result = keras_lr_cmd("compare", "--schedules", "constant", "--optimizers", "sgd",
-                          "--epochs", "1", "--output", "out", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert len(rows_of(tmp_path / "out")) == 1 and "| 1 | constant | sgd |" in result.stdout
+def test_find_runs_in_a_new_process(tmp_path):
     result = keras_lr_cmd("find", "--num-steps", "10", "--output", "f.png", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert (tmp_path / "f.png").stat().st_size > 0
+    assert "valley:" in result.stdout and (tmp_path / "f.png").stat().st_size > 0
 
 
 @pytest.mark.slow
 def test_readme_main_command_runs_verbatim(tmp_path):
-    """The README's main command, exactly as written there (the full default run)."""
+    """The README's main command, exactly as written there (the full default run), in a new
+    process: the tables and plots it writes."""
     readme = (ROOT / "README.md").read_text()
     block = readme.split("```bash", 1)[1].split("```", 1)[0]
     line = next(li for li in block.splitlines() if li.startswith("keras-lr "))
@@ -402,4 +394,15 @@ def test_readme_main_command_runs_verbatim(tmp_path):
     result = subprocess.run(command + words[1:], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len(rows_of(tmp_path / "keras-lr-compare")) == 9 * 4
+    out = tmp_path / "keras-lr-compare"
+    for name in ("results.csv", "results.md", "lr_curves.png", "val_loss.png"):
+        assert (out / name).stat().st_size > 0, name
+    rows = rows_of(out)
+    assert {(r["schedule"], r["optimizer"]) for r in rows} == {
+        (s, o) for s in recipes.schedule_names() for o in ("sgd", "adam", "adamw", "nadam")}
+    for row in rows:
+        for key in ("final_val_loss", "best_val_loss", "final_val_accuracy", "seconds"):
+            assert math.isfinite(float(row[key])), (row, key)
+    losses = [float(r["best_val_loss"]) for r in rows]
+    assert losses == sorted(losses)  # ranked
+    assert "| 1 |" in result.stdout and "| 36 |" in result.stdout
