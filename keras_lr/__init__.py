@@ -7,9 +7,9 @@ that every schedule is found in one place.
 
 The names below are imported when first used (a module `__getattr__`, as
 Keras's own `LazyModule` defers optional packages), so `import keras_lr` and
-`keras-lr --help` start no backend. keras-lr's classes are registered with
+`keras-lr --help` start no backend. keras-lr's schedules are registered with
 Keras as soon as Keras is imported: at once if it already is, else right after
-Keras's own import finishes.
+Keras's own import (or the keras_lr module that imported it) finishes.
 """
 
 import importlib
@@ -180,40 +180,50 @@ def __dir__():
 
 
 def _register():
-    """Import what Keras must find by name to load a saved model: schedules and callbacks."""
+    """Import keras-lr's schedules: Keras must find them by name to load a saved model."""
     importlib.import_module(_SCHEDULES)
-    importlib.import_module(_CALLBACKS)
 
 
-class _AfterKeras(importlib.abc.MetaPathFinder):
-    """Runs `_register` once Keras's own import has finished, then steps aside."""
+class _RegisterWithKeras(importlib.abc.MetaPathFinder):
+    """Runs `_register` once Keras is imported and no keras_lr module is mid-import (Keras
+    imported by one of them), then steps aside. It finds nothing itself: it watches the
+    imports of `keras` and of keras_lr's modules that the other finders find."""
+
+    def __init__(self):
+        self.importing = 0  # keras_lr modules being executed
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != "keras":
+        if fullname != "keras" and not fullname.startswith(f"{__name__}."):
             return None
+        spec = None
         for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            spec = find(fullname, path, target) if finder is not self and find else None
-            if spec is not None:
-                break
-        else:
-            return None
-        loader = spec.loader
-        if loader is None or not hasattr(loader, "exec_module"):
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        run = loader.exec_module
+        run, own = spec.loader.exec_module, int(fullname != "keras")
 
         def exec_module(module):
-            run(module)
-            if self in sys.meta_path:
-                sys.meta_path.remove(self)
-            _register()
+            self.importing += own
+            try:
+                run(module)
+            finally:
+                self.importing -= own
+            self.settle()
 
-        loader.exec_module = exec_module  # this spec's loader only, for this one import
+        # This spec's loader only, for this one import (a method replaced on one instance).
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
+
+    def settle(self):
+        if not self.importing and "keras" in sys.modules and self in sys.meta_path:
+            sys.meta_path.remove(self)
+            _register()
 
 
 if "keras" in sys.modules:
     _register()
-elif not any(isinstance(f, _AfterKeras) for f in sys.meta_path):
-    sys.meta_path.insert(0, _AfterKeras())
+elif not any(type(f).__name__ == "_RegisterWithKeras" for f in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterWithKeras())

@@ -340,9 +340,11 @@ def test_help(sub, run):
     assert status == 0 and "usage: keras-lr" in out
 
 
+@pytest.mark.slow
 def test_help_and_argument_errors_start_no_backend(tmp_path):
     """In a new process: the package, `--help` and mistakes in the arguments import no Keras.
-    (That Keras imported later still finds keras-lr's classes: tests/test_cli_errors.py.)"""
+    Then a keras_lr module that imports Keras itself: Keras finds every schedule by name (for
+    load_model) once that import is over. (Keras imported by the user: test_cli_errors.py.)"""
     code = """
         import contextlib, io, sys
         import keras_lr
@@ -359,6 +361,10 @@ def test_help_and_argument_errors_start_no_backend(tmp_path):
                 assert status == (0 if "--help" in argv else 2), argv
         started = [m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules]
         print("backend:", started, set(keras_lr.__all__) <= names)
+        from keras_lr.callbacks import OneCycleScheduler  # imports Keras mid-way
+        import keras
+        print(all(keras.saving.get_registered_object(f"keras_lr>{name}") is getattr(keras_lr, name)
+                  for name in ("OneCycle", "Tabulated", "Scaled", "Cyclical")))
     """
     import textwrap
 
@@ -366,7 +372,7 @@ def test_help_and_argument_errors_start_no_backend(tmp_path):
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines() == ["backend: [] True"]
+    assert done.stdout.splitlines() == ["backend: [] True", "True"]
 
 
 # One run of each command in a new process: `compare` is the README's run below, `plot` and the
