@@ -46,15 +46,15 @@ def test_plot_schedule_draws_the_values():
 
 @pytest.mark.slow
 def test_import_has_no_side_effects_and_needs_matplotlib_only_for_a_plot(tmp_path):
-    """In a new process without matplotlib: importing keras_lr (after Keras, so every module
-    is imported and registered) changes no warning filter and writes no file; values work,
-    and a plot asks for matplotlib."""
+    """In a new process without matplotlib: importing keras_lr (after Keras, so the schedules
+    are imported and registered at once) changes no warning filter and writes no file; values
+    work, and a plot asks for matplotlib."""
     # Keras itself may import matplotlib and set warning filters: snapshot after it.
     code = (
         "import sys; sys.modules['matplotlib'] = None; "
         "import warnings, keras; filters = list(warnings.filters); import keras_lr; "
         "assert warnings.filters == filters, 'warning filters changed'; "
-        "assert 'keras_lr.callbacks' in sys.modules and 'keras_lr.schedules' in sys.modules; "
+        "assert 'keras_lr.schedules' in sys.modules, 'schedules not registered'; "
         "print(keras_lr.schedule_values(keras_lr.StepDecay(1.0, 1, 0.5), 3).tolist()); "
         "keras_lr.plot_schedule(keras_lr.Constant(0.1), 3)"
     )
