@@ -260,7 +260,7 @@ def attach(optimizer, model=None) -> InStep:
     state = inner.__dict__.get("_keras_lr_in_step")
     if state is None:
         state = InStep(inner)
-        inner._keras_lr_in_step = state
+        vars(inner)["_keras_lr_in_step"] = state
         _keras.patch_optimizer(inner, state.apply)
     if model is not None:
         state.model = weakref.ref(model)

@@ -99,10 +99,10 @@ def test_each_user_error_is_one_line_and_exit_2(args, fragment, workdir, capsys,
     assert not (workdir / "missing_dir").exists() and not (workdir / "s.xyz").exists()
 
 
-# One error of each kind through the real console script: a bad name, a step count <= 0 and
-# one too large to plot, a bad number, a corrupt file, a model that does not fit the data, an
-# unusable output path.
-SCRIPT_CASES = [0, 1, 3, 13, 22, 23, 5]
+# Through the real console script: errors answered before the backend starts (a bad name, a step
+# count <= 0 and one too large to plot, an unusable output path) and one after it started,
+# hushed (a file that is not a model). Every message is checked in-process above.
+SCRIPT_CASES = [0, 1, 3, 5, 22]
 
 
 @pytest.mark.slow
@@ -121,7 +121,16 @@ def test_the_console_script_prints_one_line_for_a_user_error(workdir):
 @pytest.mark.slow
 @pytest.mark.skipif(console_script() is None, reason="the keras-lr console script is not installed")
 def test_a_successful_plot_prints_only_its_own_line(workdir):
-    result = run([*PLOT, "--steps", "200", "--output", "ok.png"], workdir)
+    """From a keras-lr schedule's config: Keras, imported after keras_lr by the command, finds
+    the class by its registered name (keras_lr's import hook)."""
+    import json
+
+    import keras_lr
+
+    config = keras.saving.serialize_keras_object(keras_lr.OneCycle(0.1, 100))
+    (workdir / "one_cycle.json").write_text(json.dumps(config))
+    result = run(["plot", "--config", "one_cycle.json", "--steps", "200", "--output", "ok.png"],
+                 workdir)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and result.stdout == "Wrote ok.png\n"
     assert (workdir / "ok.png").stat().st_size > 0

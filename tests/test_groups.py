@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import keras_lr
-from keras_lr import _keras
+from keras_lr import _keras, _trial
 from tests import scenarios as S
 
 pytestmark = pytest.mark.skipif(not hasattr(keras.optimizers, "MultiOptimizer"),
@@ -139,7 +139,7 @@ def test_the_range_test_sweeps_every_group_at_its_share():
         np.testing.assert_array_equal(got, want)
 
     # The sweep's rates reach each group times its scale: moved by sum(lrs) x scale.
-    trainer = keras_lr._trial.Trainer(model)
+    trainer = _trial.Trainer(model)
     with trainer:
         for rate in result.lrs:
             trainer.step(float(rate), (x[:1], y[:1]))

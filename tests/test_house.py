@@ -4,18 +4,13 @@ import ast
 import pathlib
 import re
 
+import pytest
+
 import keras_lr
 
 PACKAGE = pathlib.Path(keras_lr.__file__).resolve().parent
 MODULES = sorted(PACKAGE.rglob("*.py"))
 INTERNALS = PACKAGE / "_keras.py"
-
-# Private attributes of Keras objects that keras-lr relies on. Only keras_lr/_keras.py may
-# name them; everywhere else goes through its functions.
-KERAS_PRIVATE = ("_learning_rate", "inner_optimizer", "_iterations", "_track_variable",
-                 "_momentums", "_velocities", "_direction", "jax_state_sync",
-                 "_flatten_layers", "_layers", "_get_current_learning_rate", "_variables",
-                 "_untrack_variable", "_trainable_variables")
 
 
 def module_name(path):
@@ -23,22 +18,37 @@ def module_name(path):
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_only_the_internals_module_touches_private_keras_attributes():
+def test_private_access_is_gated_by_ruff_with_only_the_internals_module_exempt():
+    """ruff's SLF001 (`obj._private`) runs in CI; in the package only keras_lr/_keras.py may
+    touch Keras's private attributes, and nothing may import `keras.src`."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["ruff"]
+    assert "SLF" in config["lint"]["select"] or "SLF001" in config["lint"]["select"]
+    exempt = [path for path, rules in config["lint"]["per-file-ignores"].items()
+              if {"SLF", "SLF001"} & set(rules)]
+    assert [p for p in exempt if p.startswith("keras_lr")] == ["keras_lr/_keras.py"]
+    assert all(p.startswith(("keras_lr/_keras.py", "tests/", "benchmarks/")) for p in exempt)
     offenders = []
     for path in MODULES:
         if path == INTERNALS:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            own = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id == "self"  # keras-lr's own methods may share a name
-            if isinstance(node, ast.Attribute) and node.attr in KERAS_PRIVATE and not own:
-                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} .{node.attr}")
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
                     a.name for a in node.names]
                 offenders += [f"{path.relative_to(PACKAGE)}:{node.lineno} {n}"
                               for n in names if n.startswith("keras.src")]
     assert not offenders
+
+
+def test_the_lazy_names_are_the_public_names():
+    """`keras_lr.__all__` (literal, for tools) and the table its `__getattr__` reads agree."""
+    from keras_lr import _SOURCES
+
+    assert sorted(keras_lr.__all__) == sorted([*_SOURCES, "__version__"])
+    assert set(keras_lr.__all__) <= set(dir(keras_lr))
+    for name in keras_lr.__all__:
+        assert getattr(keras_lr, name) is not None, name
 
 
 def test_the_internals_module_names_what_it_touches():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import keras_lr
+from keras_lr import _keras
 from tests import scenarios as S
 
 OPT = keras.optimizers
@@ -46,7 +47,7 @@ def model_for(optimizer, **compile_kw):
 
 
 def subs(optimizer):
-    return list(getattr(optimizer, "optimizers", None) or [keras_lr._keras.unwrap(optimizer)])
+    return list(getattr(optimizer, "optimizers", None) or [_keras.unwrap(optimizer)])
 
 
 def oracle(name, rates, momenta):

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 import keras_lr
+from keras_lr import _keras
+from keras_lr._step_value import StepValue
 from tests import scenarios as S
 
 RNG = np.random.default_rng(0)
@@ -92,7 +94,7 @@ def test_02_and_17_a_resumed_guard_rolls_back_to_the_restored_state(tmp_path):
     class AfterRollback(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             if guard.rollbacks == 1 and not after:
-                keras_lr._keras.sync_state(self.model)
+                _keras.sync_state(self.model)
                 after.append(self.model.evaluate(X, Y, verbose=0))
                 after.append(keras_lr.get_learning_rate(self.model.optimizer))
 
@@ -170,4 +172,4 @@ def test_08_the_update_monitor_reports_adams_step_only_for_adam():
 def test_16_the_design_document_says_what_the_step_value_is():
     design = " ".join((pathlib.Path(S.ROOT) / "docs" / "design.md").read_text().split())
     assert "not a `float` subclass" in design
-    assert not issubclass(keras_lr._step_value.StepValue, float)
+    assert not issubclass(StepValue, float)

@@ -11,22 +11,39 @@ unusable output path, a model that does not fit the data) print one line and
 exit with status 2, without a traceback, before any training starts. The
 backend's start-up logs are hushed (`KERAS_LR_BACKEND_LOGS=1` shows them).
 
-Here: the parser and `main`; one module per subcommand (`compare`, `find`, `plot`);
-`_common`, what they share. Schedules, optimizers and the digits data are
-`keras_lr.recipes`'s.
+Here: the parser and `main`; one module per subcommand (`compare`, `find`, `plot`),
+imported once the arguments are checked, so `--help` and a mistake in the arguments are
+answered before the backend starts; `_common`, what they share without the backend;
+`_inputs`, data and models. Schedules, optimizers and the digits data are `keras_lr.recipes`'s.
 """
 
 import argparse
+import importlib
 import os
 import sys
 
-from keras_lr.cli._common import MAX_PLOT_STEPS, MAX_SEED, UserError, integer, small_model
-from keras_lr.cli.compare import PEAKS, QUICK, compare
-from keras_lr.cli.find import find
-from keras_lr.cli.plot import plot
-from keras_lr.recipes import optimizer_names, schedule_names
+from keras_lr import _quiet
+from keras_lr.cli import _common
+from keras_lr.cli._common import (
+    MAX_PLOT_STEPS,
+    MAX_SEED,
+    OPTIMIZERS,
+    PEAKS,
+    RECIPE_OPTIMIZERS,
+    SCHEDULES,
+    UserError,
+    integer,
+)
 
 __all__ = ["UserError", "main", "parser", "small_model"]
+
+
+def __getattr__(name):  # `small_model` needs Keras: imported on first use
+    if name == "small_model":
+        from keras_lr.cli._inputs import small_model
+
+        return small_model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,9 +63,10 @@ def parser():
                        "each schedule and optimizer (same budget and seed), print a ranked "
                        "table, write CSV, Markdown and PNG plots.")
     p.add_argument("--schedules", nargs="+", metavar="NAME",
-                   help=f"from: {', '.join(schedule_names())} (default: all)")
+                   help=f"from: {', '.join(SCHEDULES)} (default: all); `a b` or `a,b`")
     p.add_argument("--optimizers", nargs="+", metavar="NAME",
-                   help=f"from: {', '.join(optimizer_names())} (default: all)")
+                   help=f"from: {', '.join(OPTIMIZERS)} (default: "
+                   f"{', '.join(RECIPE_OPTIMIZERS)}; the others need Keras >= 3.15)")
     p.add_argument("--epochs", type=int, help="epochs per run (default 12; 3 with --quick)")
     p.add_argument("--seed", type=integer(0, MAX_SEED), default=0)
     p.add_argument("--target", type=float, default=0.95, help="accuracy for 'epochs to target'")
@@ -68,13 +86,13 @@ def parser():
                    "compare on your data (integer y: classes; float y: regression)")
     p.add_argument("--model", help="a .keras model to compare with instead of the MLP "
                    "(needs --data; its saved weights are every run's start)")
-    p.set_defaults(run=compare)
+    p.set_defaults(check=_common.check_compare)
 
     p = sub.add_parser("find", help="the LR range test, on digits or your model and data",
                        description="Run keras_lr.find_lr and save its plot.")
     p.add_argument("--model", help="a .keras model (compiled)")
     p.add_argument("--data", help="a .npz file with arrays x and y")
-    p.add_argument("--optimizer", choices=optimizer_names(), default="sgd",
+    p.add_argument("--optimizer", choices=RECIPE_OPTIMIZERS, default="sgd",
                    help="for the built-in digits model")
     p.add_argument("--batch-size", type=integer(1, 2**31 - 1), default=32)
     p.add_argument("--start-lr", type=float, default=1e-6)
@@ -82,7 +100,7 @@ def parser():
     p.add_argument("--num-steps", type=integer(2, 2**31 - 1), default=100)
     p.add_argument("--seed", type=integer(0, MAX_SEED), default=0)
     p.add_argument("--output", default="lr_find.png")
-    p.set_defaults(run=find)
+    p.set_defaults(check=_common.check_find)
 
     p = sub.add_parser("plot", help="preview a schedule as a PNG",
                        description="Plot a keras-lr or Keras schedule from its class name and "
@@ -93,23 +111,24 @@ def parser():
     p.add_argument("--steps", type=integer(1, MAX_PLOT_STEPS), default=1000,
                    help=f"steps to plot, 1 to {MAX_PLOT_STEPS}")
     p.add_argument("--output", default="schedule.png")
-    p.set_defaults(run=plot)
+    p.set_defaults(check=_common.check_plot)
     return top
 
 
 def main(argv=None):
+    """The `keras-lr` command on `argv` (default: `sys.argv[1:]`); returns the exit status.
+
+    User errors print one line on stderr and return 2 (argparse's exit with status 2).
+    """
     args = parser().parse_args(argv)
-    if args.command == "compare":
-        quick = args.quick
-        args.schedules = args.schedules or (list(QUICK["schedules"]) if quick else None)
-        args.optimizers = args.optimizers or (list(QUICK["optimizers"]) if quick else None)
-        if args.epochs is None:
-            args.epochs = QUICK["epochs"] if quick else 12
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        args.run(args)
+        args.check(args)  # no backend yet
+        if argv is None or _quiet.running_as_command():
+            _quiet.quiet_startup()
+        command = importlib.import_module(f"{__name__}.{args.command}")
+        getattr(command, args.command)(args)
     except UserError as error:
         print(f"keras-lr {args.command}: {error}", file=sys.stderr)
         return 2
     return 0
-

@@ -1,20 +1,32 @@
-"""What the subcommands share: the one-line user error, checks of paths and files, data, models.
+"""What the subcommands share, without a backend: the one-line user error, names, paths, plots.
 
-Every check here runs before any training, so a mistake costs the user no time.
+Nothing here imports Keras, so `--help` and a mistake in the arguments are answered at once
+(`_inputs` holds the checks that need the backend). Every check runs before any training.
 """
 
 import argparse
+import json
 import os
 import pathlib
 import re
-
-import keras
-import numpy as np
-
-from keras_lr import recipes
+from typing import Any
 
 MAX_PLOT_STEPS = 10**6  # a plot of more steps than this is refused (memory grows with it)
 MAX_SEED = 2**32 - 1  # NumPy's seeds
+# `keras_lr.recipes`'s names (tests/test_cli.py checks they agree), known here without Keras.
+SCHEDULES = ("constant", "exponential", "step", "polynomial", "plateau", "restarts",
+             "cyclical", "one-cycle", "wsd")
+RECIPE_OPTIMIZERS = ("sgd", "adam", "adamw", "nadam")
+# Keras 3.15's optimizers that need no schedule (or do their own), built by `_optimizers`.
+NEWER_OPTIMIZERS = ("schedulefree", "schedulefree-warmup", "muon")
+OPTIMIZERS = RECIPE_OPTIMIZERS + NEWER_OPTIMIZERS
+# The peak rate per optimizer. ScheduleFreeAdamW: 5 × Adam's, the middle of the 1-10 × that
+# its authors advise (facebookresearch/schedule_free README); Muon scales its update to AdamW's
+# RMS (`rms_rate`), so AdamW's rate carries over. `--tune` measures them instead.
+PEAKS = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "nadam": 2e-3, "schedulefree": 0.01,
+         "schedulefree-warmup": 0.01, "muon": 2e-3}
+QUICK: dict[str, Any] = {"schedules": ("constant", "cyclical", "one-cycle"),
+                         "optimizers": ("sgd", "adam"), "epochs": 3}
 
 
 class UserError(Exception):
@@ -109,88 +121,77 @@ def save(figure, path):
         raise UserError(f"cannot write {path}: {error.strerror or first_line(error)}") from None
 
 
-# --- data and models ------------------------------------------------------------------------------
+# --- the arguments, checked before the backend starts --------------------------------------------
 
-def digits(seed):
-    """`recipes.digits(seed)`; without scikit-learn, the one-line user error."""
+def check_compare(args):
+    """`compare`'s flags: names, counts and rates; fills in `--quick`'s and the defaults."""
+    if args.quick:
+        args.schedules = args.schedules or list(QUICK["schedules"])
+        args.optimizers = args.optimizers or list(QUICK["optimizers"])
+    if args.epochs is None:
+        args.epochs = QUICK["epochs"] if args.quick else 12
+    args.schedules = choose(args.schedules, SCHEDULES, "schedule")
+    args.optimizers = choose(args.optimizers, OPTIMIZERS, "optimizer")
+    if args.epochs < 1:
+        raise UserError(f"--epochs must be >= 1, got {args.epochs}")
+    if args.seeds < 1:
+        raise UserError(f"--seeds must be >= 1, got {args.seeds}")
+    if args.lr is not None and not args.lr > 0:
+        raise UserError(f"--lr must be > 0, got {args.lr}")
+    if args.lr is not None and args.tune:
+        raise UserError("give --lr (a fixed peak rate) or --tune (the range test's), not both")
+    if args.model and not args.data:
+        raise UserError("--model needs --data (a .npz file with arrays x and y)")
+
+
+def choose(given, known, what):
+    """`given` (None: every known name, in order) with each name checked."""
+    if given is None:
+        return [name for name in known if name not in NEWER_OPTIMIZERS]  # opt-in, as --help says
+    chosen = []
+    for text in given:  # `a b` and `a,b` alike
+        for name in filter(None, text.split(",")):
+            if name not in known:
+                raise UserError(f"unknown {what} {name!r}; choose from: {', '.join(known)}")
+            if name not in chosen:
+                chosen.append(name)
+    return chosen
+
+
+def check_find(args):
+    if (args.model is None) != (args.data is None):
+        raise UserError("give both --model and --data, or neither (then: digits)")
+    output_file(args.output)
+
+
+def check_plot(args):
+    """The output path; a schedule's name, one of keras_lr's (known without importing them)."""
+    output_file(args.output)
+    if args.config or not args.name:
+        if not args.config:
+            raise UserError("give a schedule name (e.g. OneCycle) or --config FILE.json")
+        return
+    names = schedule_classes()
+    if args.name not in names:
+        raise UserError(f"unknown schedule {args.name!r}; choose from: {', '.join(names)}")
+    for item in args.arguments:
+        keyword(item)
+
+
+def schedule_classes():
+    """The schedule classes `keras_lr` exports (its own and Keras's), by name."""
+    from keras_lr import _SOURCES, __all__  # the package's table of its lazy names
+
+    return [name for name in __all__ if name[0].isupper()
+            and _SOURCES.get(name) in ("keras_lr.schedules", "keras.optimizers.schedules")]
+
+
+def keyword(item):
+    """`key=value`, the value read as JSON (a number, list, string, true/false), never eval'd."""
+    key, sep, text = item.partition("=")
+    if not sep or not key.isidentifier():
+        raise UserError(f"expected key=value, got {item!r}")
     try:
-        return recipes.digits(seed)
-    except ImportError as error:
-        raise UserError(str(error)) from None
-
-
-def small_model(inputs, classes, activation="softmax"):
-    return keras.Sequential([
-        keras.Input((inputs,)),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(classes, activation=activation),
-    ])
-
-
-def user_model_and_data(model_path, data_path, batch_size):
-    """A compiled model and its `x`, `y`, checked on one batch before any training."""
-    try:
-        model = keras.models.load_model(existing(model_path))
-    except UserError:
-        raise
-    except Exception as error:
-        raise UserError(f"{model_path}: not a Keras model file ({first_line(error)})") from None
-    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
-        raise UserError(f"{model_path}: the model is not compiled; compile it with an "
-                        "optimizer and a loss before saving it")
-    try:
-        with np.load(existing(data_path)) as data:
-            if "x" not in data or "y" not in data:
-                raise UserError(f"{data_path} must hold arrays named 'x' and 'y'")
-            x, y = data["x"], data["y"]
-    except UserError:
-        raise
-    except OSError as error:
-        reason = error.strerror or first_line(error)
-        raise UserError(f"cannot read {data_path}: {reason}") from None
-    except Exception:
-        raise UserError(f"{data_path}: not a .npz file (numpy.savez writes one)") from None
-    if len(x) == 0 or len(x) != len(y):
-        raise UserError(f"{data_path}: x and y need the same number of rows, at least one "
-                        f"(got {len(x)} and {len(y)})")
-    n = min(len(x), batch_size)
-    try:
-        model.test_on_batch(x[:n], y[:n])
-    except Exception as error:
-        raise UserError(f"the model {model_path} does not fit the data {data_path}: "
-                        f"{first_line(error)}") from None
-    return model, x, y
-
-
-def compare_data(args):
-    """For `compare`: {"x", "y", "x_val", "y_val", "classes" (None: regression), "about"}."""
-    if not args.data:
-        x_tr, x_va, y_tr, y_va = digits(args.seed)
-        return {"x": x_tr, "y": y_tr, "x_val": x_va, "y_val": y_va, "classes": 10,
-                "about": "Digits (scikit-learn)"}
-    try:
-        with np.load(existing(args.data)) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as error:
-        raise UserError(f"{args.data}: not a .npz file ({error})") from None
-    if "x" not in arrays or "y" not in arrays:
-        raise UserError(f"{args.data} must hold arrays named 'x' and 'y'")
-    if ("x_val" in arrays) != ("y_val" in arrays):
-        raise UserError(f"{args.data}: give both x_val and y_val, or neither")
-    x, y = arrays["x"], arrays["y"]
-    if len(x) != len(y) or len(x) < 2:
-        raise UserError(f"{args.data}: x and y need the same length >= 2, got {len(x)} and "
-                        f"{len(y)}")
-    if "x_val" in arrays:
-        x_va, y_va = arrays["x_val"], arrays["y_val"]
-    else:  # a seeded 25 % split
-        order = np.random.default_rng(args.seed).permutation(len(x))
-        cut = max(1, len(x) // 4)
-        x_va, y_va, x, y = x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
-    whole = np.issubdtype(y.dtype, np.integer)
-    classes = int(max(y.max(), y_va.max())) + 1 if whole else None
-    if not args.model:  # the MLP family reads flat float vectors
-        x, x_va = (a.reshape(len(a), -1).astype("float32") for a in (x, x_va))
-    return {"x": x, "y": y, "x_val": x_va, "y_val": y_va, "classes": classes,
-            "about": pathlib.Path(args.data).name}
+        return key, json.loads(text)
+    except json.JSONDecodeError:
+        return key, text  # a bare word is a string: mode=triangular2

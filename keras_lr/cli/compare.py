@@ -1,43 +1,38 @@
 """`keras-lr compare`: train one model under many schedules and optimizers, rank the runs.
 
-The schedules and optimizers are `keras_lr.recipes`'s, each at a peak rate per
-optimizer (`PEAKS`), one given with `--lr`, or the range test's (`--tune`).
+The schedules are `keras_lr.recipes`'s, the optimizers `_optimizers`'s, each at a peak rate
+per optimizer (`PEAKS`), one given with `--lr`, or the range test's (`--tune`). The user's
+model (`--model`) trains with its own compiled loss (else the default for the labels).
 Writes results.csv, results.md, lr_curves.png and val_loss.png.
 """
 
 import csv
+import math
+import sys
 import time
-from typing import Any
+import warnings
 
 import keras
 import numpy as np
 
 import keras_lr
 from keras_lr import recipes
-from keras_lr.cli._common import (
-    UserError,
-    compare_data,
-    existing,
-    output_folder,
-    pyplot,
-    small_model,
-)
+from keras_lr.cli import _inputs, _optimizers
+from keras_lr.cli._common import PEAKS, UserError, first_line, output_folder, pyplot
 
-QUICK: dict[str, Any] = {"schedules": ("constant", "cyclical", "one-cycle"),
-                         "optimizers": ("sgd", "adam"), "epochs": 3}
-PEAKS = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "nadam": 2e-3}
+BATCH = 64
 
 
 def compare(args):
-    schedules = _choose(args.schedules, recipes.schedule_names(), "schedule")
-    optimizers = _choose(args.optimizers, recipes.optimizer_names(), "optimizer")
-    if args.epochs < 1:
-        raise UserError(f"--epochs must be >= 1, got {args.epochs}")
-    _check_compare_flags(args)
+    """Run `compare` on arguments that `_common.check_compare` has checked."""
+    optimizers = _available(args.optimizers)
+    schedules = args.schedules
     out = output_folder(args.output)
-    data = compare_data(args)
-    batch = 64
-    steps = -(-len(data["x"]) // batch)
+    data = _inputs.compare_data(args)
+    data["loss"] = _model_loss(args)
+    _inputs.check_model(_compare_model(data, args, "sgd", 0.01, 0), data,
+                        args.model or "MLP")
+    steps = -(-len(data["x"]) // BATCH)
     peaks = _tuned_peaks(data, optimizers, args) if args.tune else {
         o: args.lr or PEAKS[o] for o in optimizers}
     seeds = [args.seed + i for i in range(args.seeds)]
@@ -48,11 +43,11 @@ def compare(args):
         results = []
         for seed in seeds:
             results.append(_compare_run(data, schedule, optimizer, peaks[optimizer], seed,
-                                        steps, batch, args))
+                                        steps, args))
             bar.add(1, values=[("best val loss", results[-1]["best_val_loss"])])
         rows.append(_summarize(results, schedule, optimizer, peaks[optimizer]))
         curves[(schedule, optimizer)] = np.mean([r.pop("curve") for r in results], axis=0)
-    rows.sort(key=lambda r: r["best_val_loss"])
+    rows.sort(key=rank)
     _write_tables(rows, out, args)
     _plot_compare(curves, schedules, optimizers, steps, args.epochs, out)
     print(_markdown(rows, args))
@@ -60,33 +55,48 @@ def compare(args):
           f"{out / 'val_loss.png'}")
 
 
-def _check_compare_flags(args):
-    if args.seeds < 1:
-        raise UserError(f"--seeds must be >= 1, got {args.seeds}")
-    if args.lr is not None and not args.lr > 0:
-        raise UserError(f"--lr must be > 0, got {args.lr}")
-    if args.lr is not None and args.tune:
-        raise UserError("give --lr (a fixed peak rate) or --tune (the range test's), not both")
-    if args.model and not args.data:
-        raise UserError("--model needs --data (a .npz file with arrays x and y)")
+def rank(row):
+    """By best validation loss, increasing; runs without one (diverged: NaN) last."""
+    best = row["best_val_loss"]
+    return (math.isnan(best), best)
 
 
-def _compare_model(data, args):
-    """A fresh model: the user's (weights as saved) or the small MLP family."""
+def _available(optimizers):
+    """The optimizers this Keras has; a note for each it lacks."""
+    missing = _optimizers.missing(optimizers)
+    if missing:
+        print(f"keras-lr compare: note: skipping {', '.join(missing)}: Keras "
+              f"{keras.__version__} lacks keras.optimizers."
+              f"{', '.join(sorted({_optimizers.CLASSES[m] for m in missing}))} (Keras >= 3.15)",
+              file=sys.stderr)
+    kept = [o for o in optimizers if o not in missing]
+    if not kept:
+        raise UserError("none of the optimizers given is in this Keras")
+    return kept
+
+
+def _model_loss(args):
+    """The loss the user's model was compiled with; None: the default for the labels."""
+    if not args.model:
+        return None
+    with warnings.catch_warnings():  # only the loss is kept, not the optimizer's saved state
+        warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+        return getattr(_inputs.load_model(args.model), "loss", None)
+
+
+def _compare_model(data, args, optimizer, lr, total_steps):
+    """A fresh compiled model: the user's (weights as saved) or the small MLP family."""
     if args.model:
-        try:
-            return keras.models.load_model(existing(args.model), compile=False)
-        except (OSError, ValueError) as error:
-            raise UserError(f"{args.model}: cannot load ({str(error).splitlines()[0]})") from None
-    if data["classes"] is None:
-        return small_model(data["x"].shape[1], 1, activation=None)
-    return small_model(data["x"].shape[1], data["classes"])
-
-
-def _compile(model, data, optimizer):
+        model = _inputs.load_model(args.model, compile=False)
+    elif data["classes"] is None:
+        model = _inputs.small_model(data["x"].shape[1], 1, activation=None)
+    else:
+        model = _inputs.small_model(data["x"].shape[1], data["classes"])
     classification = data["classes"] is not None
-    model.compile(optimizer, loss="sparse_categorical_crossentropy" if classification else "mse",
-                  metrics=["accuracy"] if classification else None)
+    default = "sparse_categorical_crossentropy" if classification else "mse"
+    model.compile(_optimizers.optimizer(optimizer, lr, total_steps),
+                  loss=data["loss"] or default, metrics=["accuracy"] if classification else None)
+    return model
 
 
 def _tuned_peaks(data, optimizers, args):
@@ -94,35 +104,37 @@ def _tuned_peaks(data, optimizers, args):
     peaks = {}
     for name in optimizers:
         keras.utils.set_random_seed(args.seed)
-        model = _compare_model(data, args)
-        _compile(model, data, recipes.optimizer(name, 0.01))
-        result = keras_lr.find_lr(model, data["x"], data["y"], batch_size=64)
+        model = _compare_model(data, args, name, 0.01, 0)  # no warmup
+        result = keras_lr.find_lr(model, data["x"], data["y"], batch_size=BATCH)
         peaks[name] = result.suggestion
     print(f"Peak rates from the range test ({result.method}): "
           + ", ".join(f"{name} {lr:.3g}" for name, lr in peaks.items()))
     return peaks
 
 
-def _compare_run(data, schedule, optimizer, peak, seed, steps, batch, args):
+def _compare_run(data, schedule, optimizer, peak, seed, steps, args):
     keras.utils.set_random_seed(seed)
     lr, callbacks = recipes.schedule(schedule, peak, args.epochs, steps)
-    model = _compare_model(data, args)
-    _compile(model, data, recipes.optimizer(optimizer, lr))
+    model = _compare_model(data, args, optimizer, lr, args.epochs * steps)
     start = time.perf_counter()
     try:
-        history = model.fit(data["x"], data["y"], batch_size=batch, epochs=args.epochs,
+        history = model.fit(data["x"], data["y"], batch_size=BATCH, epochs=args.epochs,
                             verbose=0, validation_data=(data["x_val"], data["y_val"]),
                             callbacks=callbacks).history
     except ValueError as error:  # the user's model does not fit the user's data
-        raise UserError(f"cannot train on this data: {str(error).splitlines()[0]}") from None
+        raise UserError(f"cannot train on this data: {first_line(error)}") from None
     loss = np.array(history["val_loss"], dtype="float64")
     acc = np.array(history.get("val_accuracy", [np.nan] * len(loss)), dtype="float64")
     reached = np.nonzero(acc >= args.target)[0]
-    return {"final_val_loss": float(loss[-1]), "best_val_loss": float(np.nanmin(loss)),
-            "final_val_accuracy": float(acc[-1]), "best_val_accuracy": float(np.nanmax(acc))
-            if np.isfinite(acc).any() else float("nan"),
+    return {"final_val_loss": float(loss[-1]), "best_val_loss": _best(loss, np.nanmin),
+            "final_val_accuracy": float(acc[-1]), "best_val_accuracy": _best(acc, np.nanmax),
             "epochs_to_target": int(reached[0]) + 1 if len(reached) else None,
             "seconds": time.perf_counter() - start, "curve": loss}
+
+
+def _best(values, pick):
+    """`pick` over the epochs that have a value; NaN if none has (a run that diverged)."""
+    return float(pick(values)) if not np.isnan(values).all() else float("nan")
 
 
 def _summarize(results, schedule, optimizer, peak):
@@ -143,14 +155,6 @@ def _summarize(results, schedule, optimizer, peak):
     row["seeds_reaching_target"] = f"{len(reached)}/{len(results)}"
     row["seconds"] = round(float(np.mean([r["seconds"] for r in results])), 2)
     return row
-
-
-def _choose(given, known, what):
-    chosen = list(given or known)
-    for name in chosen:
-        if name not in known:
-            raise UserError(f"unknown {what} {name!r}; choose from: {', '.join(known)}")
-    return chosen
 
 
 def _markdown(rows, args):

@@ -4,26 +4,17 @@ import keras
 
 import keras_lr
 from keras_lr import recipes
-from keras_lr.cli._common import (
-    UserError,
-    digits,
-    output_file,
-    pyplot,
-    save,
-    small_model,
-    user_model_and_data,
-)
+from keras_lr.cli._common import UserError, pyplot, save
+from keras_lr.cli._inputs import digits, small_model, user_model_and_data
 
 
 def find(args):
-    if (args.model is None) != (args.data is None):
-        raise UserError("give both --model and --data, or neither (then: digits)")
+    """Run `find` on arguments that `_common.check_find` has checked."""
     try:
         keras_lr.finder.check_arguments(start_lr=args.start_lr, end_lr=args.end_lr,
                                         num_steps=args.num_steps, batch_size=args.batch_size)
     except (ValueError, TypeError) as error:
         raise UserError(str(error)) from None
-    output_file(args.output)
     if args.model:
         model, x, y = user_model_and_data(args.model, args.data, args.batch_size)
     else:

@@ -6,11 +6,11 @@ import pathlib
 import keras
 
 import keras_lr
-from keras_lr.cli._common import UserError, existing, first_line, output_file, pyplot, save
+from keras_lr.cli._common import UserError, existing, first_line, keyword, pyplot, save
 
 
 def plot(args):
-    output_file(args.output)
+    """Run `plot` on arguments that `_common.check_plot` has checked."""
     if args.config:
         try:
             config = json.loads(pathlib.Path(existing(args.config)).read_text())
@@ -24,15 +24,8 @@ def plot(args):
             raise UserError(f"{args.config}: not a schedule config")
         label = type(schedule).__name__
     else:
-        if not args.name:
-            raise UserError("give a schedule name (e.g. OneCycle) or --config FILE.json")
-        cls = getattr(keras_lr, args.name, None)
-        if not (isinstance(cls, type)
-                and issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)):
-            names = [n for n in keras_lr.__all__ if n[0].isupper() and issubclass(
-                getattr(keras_lr, n), keras.optimizers.schedules.LearningRateSchedule)]
-            raise UserError(f"unknown schedule {args.name!r}; choose from: {', '.join(names)}")
-        kwargs = dict(map(_keyword, args.arguments))
+        cls = getattr(keras_lr, args.name)
+        kwargs = dict(map(keyword, args.arguments))
         if not cls.__module__.startswith("keras_lr"):  # Keras's schedules want float rates
             kwargs = {k: _floats(v) if not k.endswith(("steps", "boundaries")) else v
                       for k, v in kwargs.items()}
@@ -57,14 +50,3 @@ def _floats(value):
     if isinstance(value, list):
         return [_floats(v) for v in value]
     return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _keyword(item):
-    """`key=value`, the value read as JSON (a number, list, string, true/false), never eval'd."""
-    key, sep, text = item.partition("=")
-    if not sep or not key.isidentifier():
-        raise UserError(f"expected key=value, got {item!r}")
-    try:
-        return key, json.loads(text)
-    except json.JSONDecodeError:
-        return key, text  # a bare word is a string: mode=triangular2
