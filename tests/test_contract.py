@@ -37,14 +37,6 @@ def test_every_public_schedule_has_a_spec():
     assert exported == {spec_class(key).__name__ for key in KEYS}
 
 
-def test_readme_shows_every_public_name():
-    import pathlib
-
-    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
-    missing = [name for name in keras_lr.__all__
-               if name not in KERAS_SCHEDULES and name not in readme]
-    assert not missing
-
 
 def test_keras_builtins_are_reexported_not_copied():
     for name in KERAS_SCHEDULES:

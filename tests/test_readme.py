@@ -43,12 +43,7 @@ PYTHON = [(line, code, skip) for line, info, code, skip in blocks(README.read_te
 
 # README blocks that fail today, by a snippet of their code: each is a README fix to make
 # (then delete the entry). Found by this test.
-KNOWN = {
-    'loss="..."': "README's recipes block compiles with the placeholder loss \"...\"",
-    'history.history["effective_step_median"]':
-        "README's callbacks block: UpdateMonitor logs no effective step after the SGD compile "
-        "above it, and json.dump(..., open(...)) leaves plateau.json open",
-}
+KNOWN: dict[str, str] = {}  # snippet -> why its block fails (a strict xfail until fixed)
 
 
 def trains(code):
