@@ -10,10 +10,18 @@ the median over rounds of its rate divided by the constant-LR rate of the
 same round, with the interquartile range, in wall time and in process CPU
 time (which other tenants of a shared machine do not inflate).
 
-    python benchmarks/overhead.py [--quick] [--spe 1 16] [--jit off on]
-        [--backend tensorflow|jax|torch]
+Every timed fit starts at update 0, as a user's fit does: the optimizer's
+step counter is set back to 0 before each one (the model is compiled once, so
+the variants' weights keep training; only the step matters to a schedule).
 
-`--backend` sets `KERAS_BACKEND` before Keras is imported (PyTorch runs
+Single-threaded by default (`--threads 1`): on a shared machine,
+multi-threaded timings are mostly contention between the tenants. `--threads 0`
+leaves the backend's own thread pools.
+
+    python benchmarks/overhead.py [--quick] [--spe 1 16] [--jit off on] [--rounds 15]
+        [--threads 1] [--backend tensorflow|jax|torch]
+
+`--backend` and `--threads` act before Keras is imported (PyTorch runs
 `steps_per_execution=1` only).
 """
 
@@ -26,11 +34,19 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 if "--backend" in sys.argv[:-1]:  # before Keras is imported
     os.environ["KERAS_BACKEND"] = sys.argv[sys.argv.index("--backend") + 1]
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv[:-1] else 1
+if THREADS:  # before the backend is imported: its thread pools are sized then
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                 "MKL_NUM_THREADS"):
+        os.environ[name] = str(THREADS)
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen="
+                               f"{'false' if THREADS == 1 else 'true'} "
+                               f"intra_op_parallelism_threads={THREADS}").strip()
 
-import keras
-import numpy as np
+import keras  # noqa: E402 (after the thread settings)
+import numpy as np  # noqa: E402
 
-import keras_lr
+import keras_lr  # noqa: E402
 
 KS = keras.optimizers.schedules
 
@@ -121,6 +137,7 @@ def build(learning_rate, spe, jit):
 
 def fit_rate(model, x, y, epochs, callbacks):
     """Updates per wall second and per CPU second after the first epoch; first epoch's time."""
+    model.optimizer.iterations.assign(0)  # a fresh fit, as users' fits start
     clock = EpochClock()
     start = time.perf_counter()
     model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=False,
@@ -168,16 +185,24 @@ def main():
     parser.add_argument("--spe", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--jit", choices=["off", "on"], nargs="+", default=["off", "on"])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per pool, set before the backend is imported "
+                             "(default 1; 0: the backend's own default)")
     parser.add_argument("--backend", choices=["tensorflow", "jax", "torch"],
                         help="the Keras backend (default: KERAS_BACKEND or tensorflow)")
     args = parser.parse_args()
     if keras.backend.backend() == "torch":
         args.spe = [1]
+        if THREADS:
+            import torch
+
+            torch.set_num_threads(THREADS)
     repeats, epochs, steps = (1, 2, 16) if args.quick else (args.rounds, 3, 100)
     if args.quick:
         args.spe, args.jit = args.spe[:1], args.jit[:1]
+    threads = f"{THREADS} thread(s) per pool" if THREADS else "the backend's default threads"
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs, {threads}; every timed fit starts at update 0")
     for spe in args.spe:
         for jit in args.jit:
             run(spe, jit == "on", repeats, epochs, steps)

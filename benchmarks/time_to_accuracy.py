@@ -1,28 +1,47 @@
-"""Do schedules reach a target accuracy sooner than the best constant rate?
+"""Which schedule reaches a target accuracy in the fewest epochs, each at its best peak rate?
 
-Two tasks that need no download: scikit-learn's bundled handwritten digits,
-and a harder 10-class problem generated in code (`make_classification`). A
-fixed MLP (64-64, ReLU) trained with SGD (momentum 0.9) and with Adam (batch
-64) for a fixed budget of epochs, per schedule and seed. Every rate is tuned
-the way the library recommends: the range test (`find_lr` with its defaults,
-once per optimizer and task) gives `lr`; the schedules peak at `lr`, the
-constant rates are `lr / 3`, `lr` and `3 lr`, and the best constant rate is the
-one fastest to the target. Reported per schedule: the epoch at which
-validation accuracy first reaches the task's target (median and mean over the
-seeds; a seed that never does counts as budget + 1, "-" if the median never
-does), the seconds to get there, and the final and best validation accuracy
-(medians); then whether 1-cycle got there in fewer epochs than the best
-constant rate.
+Fair by construction:
 
-1-cycle is budget-aware (it anneals to the end of its budget), so it is also
-run with shorter budgets: the shortest budget whose final accuracy reaches
-the target is the fairest "epochs to target" for it.
+- every schedule and the constant rate choose their peak rate from the same
+  grid (five values over 50x), per task;
+- a budget-aware schedule (cosine, 1-cycle) is trained once per budget it is
+  scored at, annealing to the end of that budget; the constant rate is not
+  budget-aware, so its accuracy at budget `b` is its accuracy after epoch `b`;
+- "epochs to target" is the smallest budget whose final validation accuracy
+  reaches the task's target; several seeds, mean and standard deviation.
 
-    python benchmarks/time_to_accuracy.py [--quick]
+The best peak of a schedule is the grid value with the most seeds reaching the
+target, then the fewest mean epochs, then the best final accuracy at the
+largest budget. To fit a small compute budget, a budget-aware run at a shorter
+budget is trained only if the same peak and seed reached the target at the
+next longer budget (a shorter anneal of the same peak is assumed not to win
+where the longer one failed).
+
+Tasks (no download):
+
+- `blobs`: `keras_lr.datasets.blobs` (10 classes of 16x16 images; 3000
+  training, 1000 validation samples), a batch-norm conv net of 29k weights,
+  SGD with momentum 0.9 and weight decay 5e-4, batch 128; target 0.75,
+  budgets of 4 and 8 epochs;
+- `digits`: scikit-learn's bundled digits (1347 training, 450 validation),
+  a 64-64 MLP, AdamW (Keras defaults, weight decay 4e-3), batch 64; target
+  0.96 (below the 0.97 where it saturates), budgets of 2, 4 and 8 epochs.
+
+The sizes, budgets and seeds fit about half an hour of one CPU core.
+
+Schedules: constant; cosine (Keras `CosineDecay` to 0 over the budget); 1-cycle
+(`keras_lr.OneCycleScheduler` defaults: pct_start 0.3, div 25, final div 1e4,
+momentum cycled 0.95-0.85); 1-cycle without momentum cycling; fastai's
+`fit_one_cycle` (pct_start 0.25, start max/25, end max/1e5, i.e. final div
+4e3, momentum cycled 0.95-0.85).
+
+    python benchmarks/time_to_accuracy.py [--quick] [--task blobs digits] [--seeds 3]
+
+Run it single-threaded (OMP_NUM_THREADS=1 TF_NUM_INTRAOP_THREADS=1
+TF_NUM_INTEROP_THREADS=1) on a shared machine.
 """
 
 import argparse
-import functools
 import os
 import statistics
 import time
@@ -31,150 +50,176 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import numpy as np
-from sklearn import datasets
+from sklearn import datasets as sk_datasets
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import keras_lr
-from keras_lr import recipes
-
-BATCH = 64
-OPTIMIZERS = {"SGD": functools.partial(recipes.optimizer, "sgd"),
-              "Adam": functools.partial(recipes.optimizer, "adam")}
+from keras_lr import datasets
 
 
-def load(name):
-    if name == "digits":
-        x, y = datasets.load_digits(return_X_y=True)
-    else:
-        x, y = datasets.make_classification(
-            n_samples=6000, n_features=40, n_informative=20, n_classes=10,
-            n_clusters_per_class=2, class_sep=1.0, flip_y=0.02, random_state=0)
+def blobs_data(quick):
+    return datasets.blobs(1000 if quick else 3000, 500 if quick else 1000, seed=0)
+
+
+def digits_data(quick):
+    x, y = sk_datasets.load_digits(return_X_y=True)
     x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
     scaler = StandardScaler().fit(x_tr)
     return (scaler.transform(x_tr).astype("float32"), y_tr,
             scaler.transform(x_va).astype("float32"), y_va)
 
 
-class Clock(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.start, self.seconds = time.perf_counter(), []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
-def schedules(peak, steps_per_epoch):
-    """name -> (learning rate for the optimizer, callbacks factory)."""
-    spe = steps_per_epoch
-    out = {f"constant {f * peak:.3g}": (f * peak, list) for f in (1 / 3, 1, 3)}
-    out.update({
-        "exponential (x0.9 per epoch)": (
-            keras.optimizers.schedules.ExponentialDecay(peak, spe, 0.9), list),
-        "plateau (x0.3, patience 3)": (
-            peak, lambda: [keras_lr.ReduceLROnPlateau("val_loss", 0.3, patience=3)]),
-        "cosine warm restarts (5 epochs, x2)": (
-            keras_lr.CosineWarmRestarts(peak, 5 * spe, t_mul=2.0), list),
-        "cyclical triangular2 (2+2 epochs)": (
-            peak, lambda: [keras_lr.CyclicalScheduler(peak / 10, peak, 2, unit="epochs",
-                                                      mode="triangular2")]),
-        "1-cycle (+momentum)": (peak, lambda: [keras_lr.OneCycleScheduler(peak)]),
-    })
-    return out
-
-
-def model_for(data, seed):
-    keras.utils.set_random_seed(seed)
+def conv_net():
+    def block(filters):
+        return [keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
+                keras.layers.BatchNormalization(), keras.layers.ReLU()]
     return keras.Sequential([
-        keras.Input((data[0].shape[1],)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(int(data[1].max()) + 1, activation="softmax"),
+        keras.Input((16, 16, 1)),
+        *block(16), keras.layers.MaxPooling2D(),
+        *block(32), *block(32), keras.layers.MaxPooling2D(),
+        *block(48), keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10, activation="softmax"),
     ])
 
 
-def tuned_rate(data, optimizer):
-    """The range test's suggestion (find_lr's defaults) on the seed-0 model."""
-    model = model_for(data, 0)
-    model.compile(OPTIMIZERS[optimizer](0.01), loss="sparse_categorical_crossentropy")
-    return keras_lr.find_lr(model, data[0], data[1], batch_size=BATCH).suggestion
+def mlp():
+    return keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
 
 
-def train(data, optimizer, learning_rate, callbacks, epochs, seed):
+TASKS = {
+    "blobs": dict(
+        data=blobs_data, model=conv_net, batch=128, target=0.75, budgets=(4, 8),
+        optimizer=lambda lr: keras.optimizers.SGD(lr, momentum=0.9, weight_decay=5e-4),
+        label="SGD momentum 0.9, weight decay 5e-4", grid=(0.05, 0.15, 0.4, 1.0, 2.5)),
+    "digits": dict(
+        data=digits_data, model=mlp, batch=64, target=0.96, budgets=(2, 4, 8),
+        optimizer=lambda lr: keras.optimizers.AdamW(lr),
+        label="AdamW (weight decay 4e-3)", grid=(0.001, 0.003, 0.008, 0.02, 0.05)),
+}
+
+
+def schedules():
+    """name -> (budget-aware, make(peak, budget steps) -> (optimizer rate, callbacks))."""
+    return {
+        "constant": (False, lambda p, n: (p, [])),
+        "cosine": (True, lambda p, n: (keras.optimizers.schedules.CosineDecay(p, n), [])),
+        "1-cycle (momentum cycled)": (True, lambda p, n: (p, [keras_lr.OneCycleScheduler(p)])),
+        "1-cycle (no momentum cycling)": (
+            True, lambda p, n: (p, [keras_lr.OneCycleScheduler(p, cycle_momentum=False)])),
+        "fastai 1-cycle (pct 0.25, end max/1e5)": (True, lambda p, n: (p, [
+            keras_lr.OneCycleScheduler(p, pct_start=0.25, div_factor=25.0,
+                                       final_div_factor=1e5 / 25.0)])),
+    }
+
+
+def train(task, data, make, peak, epochs, seed):
+    """Validation accuracy after each epoch of one fit of `epochs` epochs."""
     x_tr, y_tr, x_va, y_va = data
-    model = model_for(data, seed)
-    model.compile(OPTIMIZERS[optimizer](learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    clock = Clock()
-    history = model.fit(x_tr, y_tr, batch_size=BATCH, epochs=epochs, verbose=0,
-                        validation_data=(x_va, y_va), callbacks=[*callbacks, clock])
-    return np.array(history.history["val_accuracy"]), clock.seconds
+    keras.utils.set_random_seed(seed)
+    model = task["model"]()
+    steps = epochs * -(-len(x_tr) // task["batch"])
+    rate, callbacks = make(peak, steps)
+    model.compile(task["optimizer"](rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x_tr, y_tr, batch_size=task["batch"], epochs=epochs, verbose=0,
+                        validation_data=(x_va, y_va), callbacks=callbacks)
+    return np.array(history.history["val_accuracy"])
 
 
-def first_at(acc, target):
-    hits = np.nonzero(acc >= target)[0]
-    return int(hits[0]) + 1 if len(hits) else None
+def scores(task, data, aware, make, peak, seed):
+    """(epochs to target or None, final accuracy at the largest budget)."""
+    budgets, target = task["budgets"], task["target"]
+    if not aware:  # one run; its accuracy after epoch b is a b-epoch run's final
+        acc = train(task, data, make, peak, budgets[-1], seed)
+        reached = [b for b in budgets if acc[b - 1] >= target]
+        return (reached[0] if reached else None), acc[-1]
+    final, at = None, None
+    for budget in reversed(budgets):
+        acc = train(task, data, make, peak, budget, seed)[-1]
+        final = acc if final is None else final
+        if acc < target:
+            break
+        at = budget
+    return at, final
 
 
-def run_task(name, target, epochs, seeds, budgets, optimizers=tuple(OPTIMIZERS)):
-    data = load(name)
-    spe = -(-len(data[0]) // BATCH)
-    for optimizer in optimizers:
-        peak = tuned_rate(data, optimizer)
-        print(f"\n{name}: {len(data[0])} training samples, target val accuracy {target}, "
-              f"{epochs} epochs, seeds {list(seeds)}; {optimizer}, batch {BATCH}, "
-              f"range test's rate {peak:.3g}")
-        print("| schedule | epochs to target (median) | mean | seconds to target | final acc "
-              "| best acc |")
-        print("|---|---:|---:|---:|---:|---:|")
-        rows = {}
-        for label, (lr, make_callbacks) in schedules(peak, spe).items():
-            reach, secs, final, best = [], [], [], []
-            for seed in seeds:
-                acc, seconds = train(data, optimizer, lr, make_callbacks(), epochs, seed)
-                at = first_at(acc, target)
-                reach.append(at if at else epochs + 1)
-                secs.append(seconds[at - 1] if at else float("inf"))
-                final.append(acc[-1])
-                best.append(acc.max())
-            rows[label] = statistics.mean(reach)
-            median = statistics.median(reach)
-            shown = f"{median:g}" if median <= epochs else "-"
-            sec = statistics.median(secs)
-            print(f"| {label} | {shown} | {statistics.mean(reach):.1f} | "
-                  f"{f'{sec:.1f}' if np.isfinite(sec) else '-'} | "
-                  f"{statistics.median(final):.4f} | {statistics.median(best):.4f} |")
-        constants = {k: v for k, v in rows.items() if k.startswith("constant")}
-        best_constant = min(constants, key=constants.get)
-        cycle = rows["1-cycle (+momentum)"]
-        print(f"\nBest constant rate: {best_constant} ({constants[best_constant]:.1f} epochs, "
-              f"mean). 1-cycle: {cycle:.1f}. 1-cycle in fewer epochs: "
-              f"{'yes' if cycle < constants[best_constant] else 'no'}.")
-        print("1-cycle with shorter budgets (final accuracy, median over seeds):")
-        print("| 1-cycle budget (epochs) | final acc | reaches target at the end |")
-        print("|---:|---:|---|")
-        for budget in budgets:
-            finals = [train(data, optimizer, peak, [keras_lr.OneCycleScheduler(peak)], budget,
-                            seed)[0][-1] for seed in seeds]
-            final = statistics.median(finals)
-            print(f"| {budget} | {final:.4f} | {'yes' if final >= target else 'no'} |")
+def mean_std(values, fmt):
+    if not values:
+        return "-"
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):{fmt}} ± {std:{fmt}}"
+
+
+def run_task(name, seeds, quick):
+    task = dict(TASKS[name])
+    if quick:
+        task.update(budgets=(1, 2), grid=task["grid"][1:3])
+    data = task["data"](quick)
+    start = time.perf_counter()
+    print(f"\n{name}: {len(data[0])} training / {len(data[2])} validation samples, "
+          f"{task['label']}, batch {task['batch']}; target val accuracy {task['target']}; "
+          f"budgets {list(task['budgets'])} epochs; peak grid {list(task['grid'])}; "
+          f"seeds {list(seeds)}")
+    print("| schedule | best peak | seeds reaching | epochs to target (mean ± std) "
+          f"| final acc at {task['budgets'][-1]} epochs (mean ± std) |")
+    print("|---|---:|---:|---:|---:|")
+    rows = {}
+    for label, (aware, make) in schedules().items():
+        per_peak = {}
+        for peak in task["grid"]:
+            runs = [scores(task, data, aware, make, peak, seed) for seed in seeds]
+            hit = [e for e, _ in runs if e is not None]
+            final = [float(f) for _, f in runs]
+            per_peak[peak] = (hit, final)
+        best = min(per_peak, key=lambda p: (-len(per_peak[p][0]),
+                                            statistics.mean(per_peak[p][0] or [np.inf]),
+                                            -statistics.mean(per_peak[p][1])))
+        hit, final = per_peak[best]
+        rows[label] = (len(hit), statistics.mean(hit) if hit else np.inf,
+                       statistics.mean(final))
+        print(f"| {label} | {best:g} | {len(hit)}/{len(seeds)} | {mean_std(hit, '.1f')} "
+              f"| {mean_std(final, '.3f')} |", flush=True)
+    print(f"({time.perf_counter() - start:.0f} s)")
+    return rows
+
+
+def verdict(name, rows, seeds):
+    def reach(row):
+        return (f"{row[1]:.1f} epochs" if row[0] == len(seeds) else
+                f"{row[0]}/{len(seeds)} seeds reaching" + (f" (in {row[1]:.1f})" if row[0] else ""))
+
+    order = sorted(rows, key=lambda k: (-rows[k][0], rows[k][1], -rows[k][2]))
+    fastest, const = order[0], rows["constant"]
+    cyc, nocyc = rows["1-cycle (momentum cycled)"], rows["1-cycle (no momentum cycling)"]
+    cyc_key, nocyc_key = (-cyc[0], cyc[1]), (-nocyc[0], nocyc[1])
+    mom = ("helped" if cyc_key < nocyc_key else "hurt" if cyc_key > nocyc_key
+           else "made no difference in epochs")
+    return (f"{name}: fastest to target {fastest} ({reach(rows[fastest])}, final "
+            f"{rows[fastest][2]:.3f}); best constant rate {reach(const)}, final {const[2]:.3f}; "
+            f"momentum cycling in 1-cycle {mom} ({reach(cyc)} vs {reach(nocyc)}, final "
+            f"{cyc[2]:.3f} vs {nocyc[2]:.3f}).")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="digits, SGD, 1 seed, 3 epochs")
-    parser.add_argument("--task", choices=["digits", "synthetic", "both"], default="both")
+    parser.add_argument("--quick", action="store_true",
+                        help="small data, 2 peaks, budgets 1 and 2, 1 seed")
+    parser.add_argument("--task", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
-    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPUs")
-    if args.quick:
-        run_task("digits", 0.9, epochs=3, seeds=[0], budgets=[2], optimizers=["SGD"])
-        return
-    # Targets: reachable by the best constant rate within the budget, so that the
-    # question is how much sooner a schedule gets there.
-    if args.task in ("digits", "both"):
-        run_task("digits", 0.97, epochs=20, seeds=[0, 1, 2], budgets=[5, 10])
-    if args.task in ("synthetic", "both"):
-        run_task("synthetic 10-class", 0.62, epochs=20, seeds=[0, 1, 2], budgets=[5, 10])
+    seeds = range(1 if args.quick else args.seeds)
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, "
+          f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+    results = {name: run_task(name, seeds, args.quick) for name in args.task}
+    print("\nVerdict (computed from the tables above):")
+    for name, rows in results.items():
+        print("- " + verdict(name, rows, seeds))
 
 
 if __name__ == "__main__":
