@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # what a type checker and an IDE see: the same names, importe
         PolynomialDecay,
     )
 
-    from keras_lr import finder, recipes, suggest
+    from keras_lr import datasets, finder, recipes, suggest
     from keras_lr.callbacks import (
         CyclicalScheduler,
         LearningRateMonitor,
@@ -113,6 +113,7 @@ _SOURCES = {
     "layer_decay": "keras_lr.groups",
     "plot_schedule": "keras_lr.plotting",
     "recipes": None,
+    "datasets": None,
     "schedule_values": "keras_lr.plotting",
     "suggest": None,
 }
@@ -162,6 +163,7 @@ __all__ = [  # noqa: RUF022 - grouped by kind, as _SOURCES; tests/test_house.py 
     "layer_decay",
     "plot_schedule",
     "recipes",
+    "datasets",
     "schedule_values",
     "suggest",
     "__version__",
