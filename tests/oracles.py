@@ -231,3 +231,22 @@ def timm_step(t, base, decay_t, decay_rate, warmup_t=0, warmup_lr_init=0.0, warm
     if milestones is not None:
         return base * decay_rate ** sum(1 for m in milestones if m <= t + 1)
     return base * decay_rate ** (t // decay_t)
+
+
+def torch_rates(make, n, lr=1.0, momentum=0.0):
+    """The rate PyTorch's scheduler `make(torch.optim.lr_scheduler, optimizer)` gives an SGD
+    optimizer at each of the first `n` updates (the test is skipped without torch)."""
+    import numpy as np
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=lr, momentum=momentum)
+    sched = make(torch.optim.lr_scheduler, opt)
+    out = []
+    for _ in range(n):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return np.array(out)
+

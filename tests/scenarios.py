@@ -69,6 +69,20 @@ class WeightPerBatch(keras.callbacks.Callback):
         return -np.diff([0.0, *self.trace])
 
 
+class WeightsPerUpdate(keras.callbacks.Callback):
+    """The first entry of every trainable variable after each update (read back from JAX's
+    in-flight state): one row per update."""
+
+    def __init__(self):
+        super().__init__()
+        self.trace = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        keras_lr._keras.sync_state(self.model)  # noqa: SLF001 - the tests' own probe
+        self.trace.append([float(keras.ops.convert_to_numpy(v).flat[0])
+                           for v in self.model.trainable_variables])
+
+
 def adam_rates(moves):
     """The rates of Adam updates that each moved a weight whose gradient is exactly 1.
 

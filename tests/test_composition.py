@@ -76,19 +76,6 @@ def expected(names, first=0):
     return np.array(weights[first:])
 
 
-class Weights(keras.callbacks.Callback):
-    """The weight after every update (read back from JAX's in-flight state)."""
-
-    def __init__(self):
-        super().__init__()
-        self.trace = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        _keras.sync_state(self.model)
-        kernel = self.model.trainable_variables[0]
-        self.trace.append(float(keras.ops.convert_to_numpy(kernel)[0, 0]))
-
-
 def model_and_data():
     keras.utils.set_random_seed(0)
     model = S.one_weight_model(keras.optimizers.SGD(COSINE, momentum=0.9))
@@ -102,11 +89,11 @@ def run(names, folder, epochs=EPOCHS, model=None, callbacks=None):
         model, x, y = model_and_data()
     else:
         _, x, y = model_and_data()
-    probe = Weights()
+    probe = S.WeightsPerUpdate()
     callbacks = callbacks or [cb for name in names for cb in make(name, folder)]
     model.fit(x, y, batch_size=1, epochs=epochs, shuffle=False, verbose=0,
               callbacks=[*callbacks, probe])
-    return model, np.array(probe.trace)
+    return model, np.array(probe.trace)[:, 0]
 
 
 @pytest.mark.parametrize("names", SETS, ids="+".join)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import keras_lr
-from keras_lr import _keras, _trial
+from keras_lr import _trial
 from tests import scenarios as S
 
 pytestmark = pytest.mark.skipif(not hasattr(keras.optimizers, "MultiOptimizer"),
@@ -29,19 +29,8 @@ def probe():
     return keras.Model(inputs, keras.layers.Add()([b(inputs) for b in branches]), name="probe")
 
 
-class Weights(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.trace = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        _keras.sync_state(self.model)
-        self.trace.append([float(keras.ops.convert_to_numpy(v)[0, 0])
-                           for v in self.model.trainable_variables])
-
-
 def train(model, callbacks, epochs=EPOCHS, initial_epoch=0):
-    weights = Weights()
+    weights = S.WeightsPerUpdate()
     x, y = np.ones((STEPS, 1), "float32"), np.full((STEPS, 1), -1e4, "float32")
     history = model.fit(x, y, batch_size=1, epochs=epochs, initial_epoch=initial_epoch,
                         shuffle=False, verbose=0, callbacks=[*callbacks, weights])

@@ -10,19 +10,7 @@ import pytest
 import keras_lr
 from tests import oracles as O
 
-
-def torch_rates(make, n, lr=1.0):
-    """The rate PyTorch's scheduler gives the optimizer at each of the first `n` updates."""
-    torch = pytest.importorskip("torch")
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=lr)
-    sched = make(torch.optim.lr_scheduler, opt)
-    out = []
-    for _ in range(n):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return np.array(out)
+torch_rates = O.torch_rates
 
 
 # --- StepDecay: the power in float64 -------------------------------------------------------------

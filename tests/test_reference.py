@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import keras_lr
+from tests import oracles as O
 
 KS = keras.optimizers.schedules
 
@@ -107,16 +108,7 @@ def test_warmup_around_keras_cosine_equals_keras_builtin_warmup():
 
 # PyTorch as an extra oracle where it is installed.
 def torch_rates(make, n):
-    torch = pytest.importorskip("torch")
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=1.0, momentum=0.9)
-    sched = make(torch.optim.lr_scheduler, opt)
-    out = []
-    for _ in range(n):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return np.array(out)
+    return O.torch_rates(make, n, momentum=0.9)  # OneCycleLR cycles the momentum
 
 
 TORCH = [
