@@ -1,11 +1,10 @@
 """The one owner of what keras-lr changes in an optimizer (docs/design.md).
 
-`InStep` (one per optimizer) alone writes the optimizer's rate slot and its
-scheduled hyperparameters. The rate is `factor × base(step)`: base is the cycle
-callback's schedule while one is installed, else the user's rate; the one
-factor is what `ReduceLROnPlateau` and `SpikeGuard` multiply. Callbacks call
-`begin(model)` and `end(model)`; a `fit` that raised (Keras then runs no
-`on_train_end`) is undone when the model next trains.
+`InStep` (one per optimizer) alone writes the optimizer's rate slot and scheduled
+hyperparameters. The rate is `factor × base(step)`: base is the cycle callback's
+schedule while one is installed, else the user's rate; `ReduceLROnPlateau` and
+`SpikeGuard` multiply the one factor. Callbacks call `begin(model)` and `end(model)`;
+a `fit` that raised (no `on_train_end`) is undone when the model next trains.
 """
 
 import contextlib
@@ -17,9 +16,10 @@ from keras import ops
 
 from keras_lr import _keras
 from keras_lr._keras import Schedule, is_variable, unwrap
+from keras_lr._snapshot import all_finite
 from keras_lr._step_value import StepValue
 
-__all__ = ["InStep", "attach", "attached", "begin", "end"]
+__all__ = ["InStep", "attach", "attached", "begin", "end", "states"]
 
 
 class Times(Schedule):
@@ -133,7 +133,7 @@ class InStep:  # keras-lr's state on one optimizer: see the module's docstring
         target = rate if is_variable(rate) else self.factor
         target.assign(_value(target) * ratio)
 
-    def sync(self):
+    def sync(self):  # JAX's in-flight state into the variables before one is assigned
         if self.model is not None and self.model() is not None:
             _keras.sync_state(self.model())
 
@@ -226,7 +226,7 @@ class InStep:  # keras-lr's state on one optimizer: see the module's docstring
         with self._scheduled():
             if not self.skip_nonfinite:
                 return original(grads, variables)
-            finite = ops.all(ops.stack([ops.all(ops.isfinite(g)) for g in grads if g is not None]))
+            finite = all_finite(g for g in grads if g is not None)
             if _keras.in_stateless_scope():  # JAX: keep the old values where not finite
                 kept = [v for v in [*(variables or _keras.trainable_of(self.optimizer)),
                                     *self.optimizer.variables] if v is not self.skipped]
@@ -275,12 +275,12 @@ def attached(optimizer):  # the optimizer's InStep, or None
     return unwrap(optimizer).__dict__.get("_keras_lr_in_step")
 
 
-def _states(model):
+def states(model):  # the InStep of every optimizer of `model` that has one
     return [s for s in map(attached, _keras.optimizers_of(model)) if s]
 
 
-def _undo_interrupted(model):
-    stale = [s for s in _states(model) if s.active]
+def _undo_interrupted(model):  # True if a fit that raised had to be finished
+    stale = [s for s in states(model) if s.active]
     for state in stale:
         state.finish(rebuild=False)
     return bool(stale)
@@ -288,13 +288,13 @@ def _undo_interrupted(model):
 
 def begin(model):
     """A keras-lr callback's `on_train_begin`: every optimizer of `model`, attached and in a fit."""
-    states = [attach(optimizer, model) for optimizer in _keras.optimizers_of(model)]
-    for state in states:
+    started = [attach(optimizer, model) for optimizer in _keras.optimizers_of(model)]
+    for state in started:
         state.start()
-    return states
+    return started
 
 
 def end(model):
     """A keras-lr callback's `on_train_end`: every optimizer at rest, the step rebuilt."""
-    for state in _states(model):
+    for state in states(model):
         state.finish()

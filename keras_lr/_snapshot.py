@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_lr import _keras
 
-__all__ = ["Snapshot"]
+__all__ = ["Snapshot", "all_finite"]
 
 
 class Snapshot:
@@ -32,7 +32,7 @@ class Snapshot:
         self.variables = [v for v in found.values() if not _keras.is_extra(v)]
         judged = [v for v in [*model.trainable_variables, *slots.values()] if id(v) not in skip]
         others = [v for v in model.non_trainable_variables if _float(v)]
-        finite = [bool(ops.convert_to_numpy(_all_finite([v]))) for v in others]
+        finite = [bool(ops.convert_to_numpy(all_finite([v]))) for v in others]
         self.judged = [v for v in judged if _float(v)]
         self.judged += [v for v, ok in zip(others, finite, strict=True) if ok]
         self.buffers: list | None = None
@@ -41,7 +41,7 @@ class Snapshot:
         return iter(zip(self.variables, self.buffers or [], strict=True))
 
     def finite(self):
-        return bool(ops.convert_to_numpy(_all_finite(self.judged)))
+        return bool(ops.convert_to_numpy(all_finite(self.judged)))
 
     def take(self):
         if self.buffers is None:
@@ -59,7 +59,9 @@ def _float(variable):
     return "float" in str(variable.dtype)
 
 
-def _all_finite(variables):
+def all_finite(variables):
+    """One boolean tensor: whether every value of `variables` (tensors too) is finite."""
+    variables = list(variables)
     if not variables:
         return ops.convert_to_tensor(True)
     return ops.all(ops.stack([ops.all(ops.isfinite(v)) for v in variables]))

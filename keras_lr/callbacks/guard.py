@@ -13,7 +13,7 @@ from keras_lr import _checks as check
 from keras_lr import _instep, _keras
 from keras_lr._snapshot import Snapshot
 from keras_lr._trial import HostCopy
-from keras_lr.callbacks._optim import begin_scaling, optimizers_of, scale_factors
+from keras_lr.callbacks._optim import begin_scaling, scale_factors
 from keras_lr.suggest import diverged
 
 __all__ = ["SpikeGuard"]
@@ -194,16 +194,13 @@ class SpikeGuard(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["rollbacks"] = self.rollbacks
-            logs["skipped_updates"] = sum(int(ops.convert_to_numpy(s.skipped))
-                                          for s in self._states() if s.skipped is not None)
+            skipped = [s.skipped for s in _instep.states(self.model) if s.skipped is not None]
+            logs["skipped_updates"] = sum(int(ops.convert_to_numpy(v)) for v in skipped)
 
     def on_train_end(self, logs=None):
         _instep.end(self.model)
 
     # --- state ---------------------------------------------------------------------------------
-    def _states(self):
-        return [s for s in map(_instep.attached, optimizers_of(self.model)) if s is not None]
-
     def _take_snapshot(self):
         """Check the state on the device, then copy it over the last snapshot; False (the
         last one kept) if it is not finite."""
@@ -226,7 +223,7 @@ class SpikeGuard(keras.callbacks.Callback):
             return
         _keras.sync_state(self.model)
         self.snapshot.restore()
-        for state in self._states():
+        for state in _instep.states(self.model):
             state.scale(self.factor)
         self._restore_metrics(batch)
         self._nonfinite = 0
