@@ -8,6 +8,7 @@ import itertools
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -118,6 +119,38 @@ def one_of(name, value, choices, aliases=None):
         listed = ", ".join(repr(c) for c in (*choices, *aliases))
         fail(name, f"one of {listed}", value)
     return value
+
+
+def renamed(caller, deprecated, renames, values):
+    """Move keyword arguments given under a deprecated name to their new name.
+
+    `deprecated` is the caller's `**kwargs`, `renames` maps each old name to its
+    new one, `values` the new names' current values; each old name found warns
+    once (`DeprecationWarning`, at the user's line) and its value is returned
+    under the new name. An unknown keyword is the `TypeError` Python raises.
+    """
+    values = dict(values)
+    for old, value in deprecated.items():
+        if old not in renames:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {old!r}")
+        new = renames[old]
+        deprecated_name(f"`{caller}({old}=...)`", f"`{new}=`")
+        values[new] = value
+    return values
+
+
+def deprecated_name(old, new, stacklevel=4):
+    """Warn that `old` is deprecated in favour of `new` (removed in keras-lr 0.4)."""
+    warnings.warn(f"{old} is deprecated and will be removed in keras-lr 0.4: use {new} "
+                  "instead.", DeprecationWarning, stacklevel=stacklevel)
+
+
+def one_of_renamed(name, value, choices, renames):
+    """`one_of`, where the keys of `renames` are deprecated spellings of a choice."""
+    if isinstance(value, str) and value in renames:
+        deprecated_name(f"`{name}={value!r}`", f"`{name}={renames[value]!r}`")
+        return renames[value]
+    return one_of(name, value, choices)
 
 
 def increasing(name, values, minimum=0):
