@@ -30,7 +30,7 @@ def schedules():
         "StepDecay": keras_lr.StepDecay(0.1, 1000, 0.5),
         "MultiStepDecay": keras_lr.MultiStepDecay(0.1, [10**4, 10**5, 10**6]),
         "InverseSqrtDecay": keras_lr.InverseSqrtDecay(0.1, 1000),
-        "Cyclical": keras_lr.Cyclical(0.01, 0.1, 2000, mode="triangular2"),
+        "Cyclical": keras_lr.Cyclical(0.01, 0.1, 2000, policy="triangular2"),
         "OneCycle": keras_lr.OneCycle(0.1, 10**6),
         "CosineWarmRestarts": keras_lr.CosineWarmRestarts(0.1, 1000, t_mul=2.0, m_mul=0.9),
         "Warmup(CosineDecay)": keras_lr.Warmup(KS.CosineDecay(0.1, 10**6), 1000),

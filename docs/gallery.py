@@ -18,7 +18,7 @@ import keras_lr
 
 N = 1000
 GALLERY = {
-    "Cyclical (triangular2)": keras_lr.Cyclical(0.1, 1.0, 100, mode="triangular2"),
+    "Cyclical (triangular2)": keras_lr.Cyclical(0.1, 1.0, 100, policy="triangular2"),
     "OneCycle": keras_lr.OneCycle(1.0, N),
     "OneCycle (three_phase, linear)": keras_lr.OneCycle(1.0, N, 0.25, three_phase=True,
                                                         anneal_strategy="linear"),

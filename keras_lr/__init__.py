@@ -23,7 +23,6 @@ from keras_lr._version import __version__
 if TYPE_CHECKING:  # what a type checker and an IDE see: the same names, imported eagerly
     from keras.optimizers.schedules import (
         CosineDecay,
-        CosineDecayRestarts,
         ExponentialDecay,
         InverseTimeDecay,
         PiecewiseConstantDecay,
@@ -90,7 +89,6 @@ _SOURCES = {
     "from_function": _SCHEDULES,
     # Keras's own schedules, the same objects
     "CosineDecay": _KERAS_SCHEDULES,
-    "CosineDecayRestarts": _KERAS_SCHEDULES,
     "ExponentialDecay": _KERAS_SCHEDULES,
     "InverseTimeDecay": _KERAS_SCHEDULES,
     "PiecewiseConstantDecay": _KERAS_SCHEDULES,
@@ -140,7 +138,6 @@ __all__ = [  # noqa: RUF022 - grouped by kind, as _SOURCES; tests/test_house.py 
     "from_function",
     # Keras's own schedules, the same objects
     "CosineDecay",
-    "CosineDecayRestarts",
     "ExponentialDecay",
     "InverseTimeDecay",
     "PiecewiseConstantDecay",
@@ -178,6 +175,13 @@ def __getattr__(name):
                  else getattr(importlib.import_module(source), name))
         globals()[name] = value
         return value
+    if name == "CosineDecayRestarts":  # one name per concept: CosineWarmRestarts (0.3)
+        from keras_lr._checks import deprecated_name
+
+        deprecated_name("`keras_lr.CosineDecayRestarts` (Keras's class, re-exported)",
+                        "`keras_lr.CosineWarmRestarts` (the same arguments and values) or "
+                        "`keras.optimizers.schedules.CosineDecayRestarts`", stacklevel=3)
+        return importlib.import_module(_KERAS_SCHEDULES).CosineDecayRestarts
     if name.isidentifier() and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         return importlib.import_module(f"{__name__}.{name}")  # a module not re-exported
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -104,7 +104,7 @@ class LRFinderResult:
 
 # --- The test -------------------------------------------------------------------------------------
 
-def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, mode="exponential",
+def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, step_mode="exponential",
                     beta=0.98, stop_factor=4.0, method=None, refine=True, batch_size=None):
     """`find_lr`'s arguments, checked (without a model or data, as the CLI does first).
 
@@ -123,7 +123,7 @@ def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, mode="exponent
     if end_lr / start_lr > check.RATE_MAX:  # the exponential sweep's growth, in float32
         check.fail("end_lr", f"<= {check.RATE_MAX:.8g} * start_lr ({start_lr})", end_lr)
     num_steps = check.steps("num_steps", num_steps, 2)
-    check.one_of("mode", mode, ("exponential", "linear"))
+    check.one_of("step_mode", step_mode, ("exponential", "linear"))
     beta = check.in_range("beta", beta, 0.0, 1.0, closed=(True, False))
     stop_factor = check.number("stop_factor", stop_factor)
     if stop_factor <= 1.0:
@@ -148,17 +148,18 @@ def find_lr(
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_steps: int = 100,
-    mode: Literal["exponential", "linear"] = "exponential",
+    step_mode: Literal["exponential", "linear"] = "exponential",
     beta: float = 0.98,
     stop_factor: float = 4.0,
     method: Literal["refined", "valley", "longest_fall", "steepest", "minimum", "balanced"]
     | None = None,
     refine: bool = True,
+    **kwargs,
 ) -> LRFinderResult:
     """Run the learning rate range test on a compiled model.
 
     For `num_steps` updates the rate grows from `start_lr` to `end_lr`
-    (exponentially, or linearly with `mode="linear"`), reading as many epochs
+    (exponentially, or linearly with `step_mode="linear"`), reading as many epochs
     of the input as that takes; the last update runs at exactly `end_lr`.
     The loss of each batch is recorded (not Keras's running mean) and
     smoothed with a bias-corrected moving average; the sweep stops early
@@ -219,7 +220,8 @@ def find_lr(
         start_lr: The first rate, > 0 (a float32: in [1.2e-38, 3.4e38]).
         end_lr: The last rate, > `start_lr` (at most 3.4e38 times it).
         num_steps: Updates of the sweep, an integer >= 2.
-        mode: `"exponential"` or `"linear"`.
+        step_mode: `"exponential"` or `"linear"` (torch-lr-finder's
+            `step_mode`; `mode=` still works in keras-lr 0.3, deprecated).
         beta: The smoothing factor, in [0, 1).
         stop_factor: Divergence threshold, > 1.
         method: One of the suggestions above; default `"refined"`, or
@@ -245,14 +247,16 @@ def find_lr(
     model.compile(keras.optimizers.SGD(result.one_cycle(total_steps=5000)), loss=...)
     ```
     """
+    step_mode = check.renamed("find_lr", kwargs, {"mode": "step_mode"},
+                              {"step_mode": step_mode})["step_mode"]
     start_lr, end_lr, num_steps, beta, stop_factor, method, batch_size = check_arguments(
-        start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, mode=mode, beta=beta,
+        start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, step_mode=step_mode, beta=beta,
         stop_factor=stop_factor, method=method, refine=refine, batch_size=batch_size)
     if getattr(model, "optimizer", None) is None:
         raise ValueError("find_lr needs a compiled model: call `model.compile(...)` first.")
 
     span = num_steps - 1
-    if mode == "exponential":
+    if step_mode == "exponential":
         schedule = keras.optimizers.schedules.ExponentialDecay(start_lr, span, end_lr / start_lr)
     else:  # a linear warmup is the linear sweep, exact at both ends
         schedule = Warmup(end_lr, span, start_factor=start_lr / end_lr)

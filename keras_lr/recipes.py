@@ -1,30 +1,34 @@
 """Named recipes: a schedule by name, an optimizer by name, Noam's schedule, demo data.
 
 One place for what the command line, the benchmarks and the notebooks build by
-name (as timm's `scheduler_factory`), so each is written once.
+name (as timm's `scheduler_factory`), so each is written once. The names are
+known without Keras (the command line's `--help` reads them); Keras and the
+classes are imported when something is built.
 """
 
-from typing import Literal
-
-import keras
+from typing import TYPE_CHECKING, Any, Literal
 
 from keras_lr import _checks as check
-from keras_lr.callbacks.cycles import CyclicalScheduler, OneCycleScheduler
-from keras_lr.callbacks.plateau import ReduceLROnPlateau
-from keras_lr.schedules.basic import InverseSqrtDecay, StepDecay
-from keras_lr.schedules.compose import PerEpoch
-from keras_lr.schedules.restarts import CosineWarmRestarts
-from keras_lr.schedules.warmup import Warmup, WarmupStableDecay
 
-__all__ = ["OptimizerName", "ScheduleName", "digits", "noam", "optimizer", "optimizer_names",
-           "schedule", "schedule_names"]
+if TYPE_CHECKING:
+    import keras
+
+    from keras_lr.schedules.warmup import Warmup
+
+__all__ = ["OptimizerName", "ScheduleName", "digits", "missing_optimizers", "noam", "optimizer",
+           "optimizer_names", "schedule", "schedule_names"]
 
 ScheduleName = Literal["constant", "exponential", "step", "polynomial", "plateau", "restarts",
                        "cyclical", "one-cycle", "wsd"]
-OptimizerName = Literal["sgd", "adam", "adamw", "nadam"]
+OptimizerName = Literal["sgd", "adam", "adamw", "nadam", "schedulefree", "schedulefree-warmup",
+                        "muon"]
 _SCHEDULES = ("constant", "exponential", "step", "polynomial", "plateau", "restarts",
               "cyclical", "one-cycle", "wsd")
-_OPTIMIZERS = ("sgd", "adam", "adamw", "nadam")
+_OPTIMIZERS = ("sgd", "adam", "adamw", "nadam", "schedulefree", "schedulefree-warmup", "muon")
+# Keras 3.15's optimizers that need no schedule (or do their own): name -> Keras class.
+_NEWER = {"schedulefree": "ScheduleFreeAdamW", "schedulefree-warmup": "ScheduleFreeAdamW",
+          "muon": "Muon"}
+SCHEDULE_FREE_WARMUP = 0.05  # of the updates, for "schedulefree-warmup"
 
 
 def schedule_names() -> tuple[str, ...]:
@@ -33,25 +37,44 @@ def schedule_names() -> tuple[str, ...]:
 
 
 def optimizer_names() -> tuple[str, ...]:
-    """The names `optimizer` knows."""
+    """The names `optimizer` knows (the last three need Keras >= 3.15)."""
     return _OPTIMIZERS
 
 
-def schedule(name: ScheduleName, peak_lr: float, epochs: int, steps_per_epoch: int):
-    """A named schedule at peak rate `peak_lr` over `epochs × steps_per_epoch` updates.
+def missing_optimizers(names) -> list[str]:
+    """The names among `names` that the installed Keras cannot build."""
+    import keras
+
+    return [n for n in names if n in _NEWER and not hasattr(keras.optimizers, _NEWER[n])]
+
+
+def schedule(name: ScheduleName, max_learning_rate: float | None = None,
+             epochs: int | None = None, steps_per_epoch: int | None = None,
+             **kwargs: Any) -> tuple[Any, list]:
+    """A named schedule peaking at `max_learning_rate` over `epochs × steps_per_epoch` updates.
 
     Returns `(learning_rate, callbacks)`: what goes into the optimizer (a
     float or a schedule) and into `fit(callbacks=...)`.
 
-    - `"constant"`: `peak_lr` throughout.
+    - `"constant"`: `max_learning_rate` throughout.
     - `"exponential"`: ×0.85 per epoch (Keras's `ExponentialDecay`).
     - `"step"`: ×0.3 every third of the run, in epochs.
-    - `"polynomial"`: quadratic decay to `peak_lr / 100` (Keras's `PolynomialDecay`).
-    - `"plateau"`: `peak_lr`, ×0.3 after 2 epochs without a better `val_loss`.
+    - `"polynomial"`: quadratic decay to a hundredth of the peak (Keras's `PolynomialDecay`).
+    - `"plateau"`: the peak, ×0.3 after 2 epochs without a better `val_loss`.
     - `"restarts"`: cosine with warm restarts, first period a seventh of the run, doubling.
-    - `"cyclical"`: triangular between `peak_lr / 10` and `peak_lr`, three cycles.
+    - `"cyclical"`: triangular between a tenth of the peak and the peak, three cycles.
     - `"one-cycle"`: the 1-cycle callback with momentum.
     - `"wsd"`: warmup 10 %, stable to half the run, linear decay to 0.
+
+    Args:
+        name: One of `schedule_names()`.
+        max_learning_rate: The peak rate, > 0 (`peak_lr=` still works in
+            keras-lr 0.3, deprecated).
+        epochs: Epochs of the run, an integer > 0.
+        steps_per_epoch: Updates per epoch, an integer > 0.
+
+    Returns:
+        `(learning_rate, callbacks)`.
 
     Raises:
         ValueError: If the name is unknown or a number is out of range.
@@ -62,8 +85,20 @@ def schedule(name: ScheduleName, peak_lr: float, epochs: int, steps_per_epoch: i
     >>> keras_lr.schedule_values(lr, [0, 29, 30, 60]).round(4).tolist()
     [0.1, 0.1, 0.03, 0.009]
     """
+    import keras
+
+    from keras_lr.callbacks.cycles import CyclicalScheduler, OneCycleScheduler
+    from keras_lr.callbacks.plateau import ReduceLROnPlateau
+    from keras_lr.schedules.basic import StepDecay
+    from keras_lr.schedules.compose import PerEpoch
+    from keras_lr.schedules.restarts import CosineWarmRestarts
+    from keras_lr.schedules.warmup import WarmupStableDecay
+
+    max_learning_rate = check.renamed("recipes.schedule", kwargs,
+                                      {"peak_lr": "max_learning_rate"},
+                                      {"max_learning_rate": max_learning_rate})["max_learning_rate"]
     check.one_of("name", name, _SCHEDULES)
-    peak = check.positive("peak_lr", peak_lr)
+    peak = check.positive("max_learning_rate", max_learning_rate)
     epochs = check.integer("epochs", epochs, 1)
     spe = check.integer("steps_per_epoch", steps_per_epoch, 1)
     total = spe * epochs
@@ -87,17 +122,43 @@ def schedule(name: ScheduleName, peak_lr: float, epochs: int, steps_per_epoch: i
     return WarmupStableDecay(peak, warm, total // 2, max(1, total - warm - total // 2)), []
 
 
-def optimizer(name: OptimizerName, learning_rate) -> keras.optimizers.Optimizer:
-    """A Keras optimizer by name: `"sgd"` (momentum 0.9), `"adam"`, `"adamw"`, `"nadam"`."""
+def optimizer(name: OptimizerName, learning_rate: Any,
+              total_steps: int | None = None) -> "keras.optimizers.Optimizer":
+    """A Keras optimizer by name, at `learning_rate` (a float or a schedule).
+
+    - `"sgd"` (momentum 0.9), `"adam"`, `"adamw"`, `"nadam"`: Keras's defaults otherwise.
+    - `"schedulefree"`: `keras.optimizers.ScheduleFreeAdamW` (Defazio et al. 2024) without
+      warmup; `"schedulefree-warmup"`: its own linear warmup over the first 5 % of
+      `total_steps` (the paper's recipe warms up).
+    - `"muon"`: `keras.optimizers.Muon`; a layer named "output" takes Muon's AdamW step,
+      as Muon's authors advise for the last layer.
+
+    Raises:
+        ValueError: If the name is unknown, this Keras lacks the optimizer (Keras >= 3.15),
+            or `"schedulefree-warmup"` has no `total_steps`.
+    """
+    import keras
+
     check.one_of("name", name, _OPTIMIZERS)
+    if missing_optimizers([name]):
+        check.fail("name", f"an optimizer of this Keras {keras.__version__} "
+                           f"(keras.optimizers.{_NEWER[name]} needs Keras >= 3.15)", name)
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=0.9)
+    if name == "muon":
+        return keras.optimizers.Muon(learning_rate, exclude_layers=["output"])
+    if name.startswith("schedulefree"):
+        warmup = 0
+        if name == "schedulefree-warmup":
+            total = check.integer("total_steps", total_steps, 1)
+            warmup = max(1, round(SCHEDULE_FREE_WARMUP * total))
+        return keras.optimizers.ScheduleFreeAdamW(learning_rate, warmup_steps=warmup)
     cls = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
            "nadam": keras.optimizers.Nadam}[name]
     return cls(learning_rate)
 
 
-def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> Warmup:
+def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> "Warmup":
     """The Transformer's ("Noam") schedule of Vaswani et al. 2017, as keras-lr schedules.
 
     `lr(t) = scale · d_model^-0.5 · min(t^-0.5, t · warmup_steps^-1.5)` at the
@@ -122,6 +183,9 @@ def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> Warmup:
     >>> keras_lr.schedule_values(sched, [0, 1, 4000, 16000]).round(9).tolist()
     [0.0, 1.75e-07, 0.000698771, 0.000349386]
     """
+    from keras_lr.schedules.basic import InverseSqrtDecay
+    from keras_lr.schedules.warmup import Warmup
+
     d_model = check.integer("d_model", d_model, 1)
     warm = check.integer("warmup_steps", warmup_steps, 1)
     scale = check.positive("scale", scale)

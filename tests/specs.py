@@ -39,11 +39,11 @@ SPECS = {
         lambda t: O.cyclical(t, 0.01, 0.1, 7, 13),
     ),
     "Cyclical-triangular2": (
-        lambda: keras_lr.Cyclical(0.01, 0.1, step_size=5, mode="triangular2"),
+        lambda: keras_lr.Cyclical(0.01, 0.1, step_size=5, policy="triangular2"),
         lambda t: O.cyclical(t, 0.01, 0.1, 5, 5, "triangular2"),
     ),
     "Cyclical-exp_range": (
-        lambda: keras_lr.Cyclical(0.01, 0.1, 4, 6, mode="exp_range", gamma=0.99),
+        lambda: keras_lr.Cyclical(0.01, 0.1, 4, 6, policy="exp_range", gamma=0.99),
         lambda t: O.cyclical(t, 0.01, 0.1, 4, 6, "exp_range", 0.99),
     ),
     "OneCycle": (

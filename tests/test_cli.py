@@ -287,7 +287,7 @@ def test_find_on_digits_and_on_a_users_model(run, tmp_path):
 
 def test_plot_accepts_integers_for_keras_schedules_and_refuses_non_schedule_configs(run,
                                                                                       tmp_path):
-    for args in (["CosineDecayRestarts", "initial_learning_rate=1", "first_decay_steps=10"],
+    for args in (["CosineDecay", "initial_learning_rate=1", "decay_steps=10"],
                  ["PiecewiseConstantDecay", "boundaries=[3,6]", "values=[1,0.5,0.1]"]):
         status, _, err = run("plot", *args, "--steps", "20", "--output", "k.png")
         assert status == 0, err[-2000:]
@@ -298,7 +298,7 @@ def test_plot_accepts_integers_for_keras_schedules_and_refuses_non_schedule_conf
 
 def test_plot_from_name_and_from_config(run, tmp_path):
     status, _, err = run("plot", "Cyclical", "initial_learning_rate=0.01",
-                         "max_learning_rate=0.1", "step_size=20", "mode=triangular2",
+                         "max_learning_rate=0.1", "step_size=20", "policy=triangular2",
                          "--steps", "200", "--output", "c.png")
     assert status == 0, err[-2000:]
     config = keras.saving.serialize_keras_object(

@@ -153,7 +153,7 @@ def test_checkpoint_mid_fit_keeps_the_users_schedule(tmp_path):
 def test_cyclical_scheduler_in_epochs_with_momentum():
     model = S.onehot_model(0.5)
     model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss="mae")
-    callback = keras_lr.CyclicalScheduler(0.01, 0.05, step_size=0.5, unit="epochs",
+    callback = keras_lr.CyclicalScheduler(0.01, 0.05, step_size=0.5, unit="epoch",
                                           cycle_momentum=True)
     monitor = keras_lr.LearningRateMonitor()
     history = model.fit(np.eye(S.STEPS, dtype="float32"),

@@ -167,12 +167,12 @@ def test_a_generator_that_runs_out_stops_the_sweep_with_a_warning():
 def test_sweep_longer_than_an_epoch_ends_exactly_at_end_lr():
     x, y = regression_data(n=64)
     model = model_with_state(keras.optimizers.Adam(1e-3))
-    for mode in ("exponential", "linear"):
+    for step_mode in ("exponential", "linear"):
         result = keras_lr.find_lr(model, x, y, batch_size=16, num_steps=37, start_lr=1e-5,
-                                  end_lr=1e-2, mode=mode, stop_factor=1e9)
+                                  end_lr=1e-2, step_mode=step_mode, stop_factor=1e9)
         assert len(result.lrs) == 37 and not result.stopped_early  # 37 steps, 4 per epoch
         assert result.lrs[0] == pytest.approx(1e-5) and result.lrs[-1] == pytest.approx(1e-2)
-        if mode == "linear":
+        if step_mode == "linear":
             np.testing.assert_allclose(np.diff(result.lrs), (1e-2 - 1e-5) / 36, rtol=1e-3)
         else:
             np.testing.assert_allclose(result.lrs[1:] / result.lrs[:-1], 1000 ** (1 / 36),
@@ -341,7 +341,7 @@ BAD = [
     (dict(num_steps=1), ValueError, "num_steps", "1"),
     (dict(num_steps=10.5), ValueError, "num_steps", "10.5"),
     (dict(method="knee"), ValueError, "method", "'knee'"),
-    (dict(mode="log"), ValueError, "mode", "'log'"),
+    (dict(step_mode="log"), ValueError, "step_mode", "'log'"),
     (dict(beta=1.0), ValueError, "beta", "1.0"),
     (dict(stop_factor=1.0), ValueError, "stop_factor", "1.0"),
     (dict(batch_size=0), ValueError, "batch_size", "0"),

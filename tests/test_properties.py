@@ -36,7 +36,7 @@ def bounded(v, low, high):
 @given(base=lrs, ratio=st.floats(1.0, 100.0), up=sizes, down=sizes, start=starts,
        mode=st.sampled_from(["triangular", "triangular2", "exp_range"]), gamma=st.floats(0.9, 1.0))
 def test_cyclical_bounded_and_periodic(base, ratio, up, down, start, mode, gamma):
-    sched = keras_lr.Cyclical(base, base * ratio, up, down, mode=mode, gamma=gamma)
+    sched = keras_lr.Cyclical(base, base * ratio, up, down, policy=mode, gamma=gamma)
     steps = window(start)
     v = values(sched, steps)
     assert bounded(v, base, base * ratio)

@@ -63,7 +63,7 @@ def test_schedules_at_the_step_bound_are_exact():
     (lambda v: keras_lr.PerEpoch(0.1, steps_per_epoch=v), "steps_per_epoch"),
     (lambda v: keras_lr.PerUpdate(0.1, accumulation_steps=v), "accumulation_steps"),
     (lambda v: keras_lr.OneCycleScheduler(0.1, total_steps=v), "total_steps"),
-    (lambda v: keras_lr.CyclicalScheduler(0.01, 0.1, v, unit="epochs"), "step_size"),
+    (lambda v: keras_lr.CyclicalScheduler(0.01, 0.1, v, unit="epoch"), "step_size"),
 ])
 def test_oversized_integers_name_the_argument(make, name, value):
     with pytest.raises(ValueError, match=names(ValueError, name)):

@@ -67,7 +67,17 @@ def test_named_schedules_and_optimizers():
     np.testing.assert_allclose(
         keras_lr.schedule_values(callbacks[0].schedule_for(3, 10), 30),
         keras_lr.schedule_values(keras_lr.OneCycle(0.1, 30), 30))
+    lacking = recipes.missing_optimizers(recipes.optimizer_names())
     for name in recipes.optimizer_names():
-        assert float(recipes.optimizer(name, 0.01).learning_rate) == pytest.approx(0.01)
+        if name in lacking:  # Keras < 3.15: a clear error naming the Keras version
+            with pytest.raises(ValueError, match=r"needs Keras >= 3\.15"):
+                recipes.optimizer(name, 0.01, total_steps=400)
+            continue
+        built = recipes.optimizer(name, 0.01, total_steps=400)
+        assert float(built.learning_rate) == pytest.approx(0.01)
+        if name.startswith("schedulefree"):  # its own warmup: 5 % of the updates, or none
+            assert built.warmup_steps == (20 if name == "schedulefree-warmup" else 0)
+    with pytest.raises(TypeError, match="`total_steps`"):
+        recipes.optimizer("schedulefree-warmup", 0.01)
     with pytest.raises(ValueError, match="`name`"):
         recipes.schedule("warmup-cosine", 0.1, 3, 10)

@@ -22,7 +22,7 @@ HAND = [
     (keras_lr.Cyclical(0.1, 1.0, step_size=2, step_size_down=4),
      [0.1, 0.55, 1.0, 0.775, 0.55, 0.325, 0.1, 0.55]),
     # exp_range: height * 0.5 ** step.
-    (keras_lr.Cyclical(0.0001, 1.0001, step_size=1, mode="exp_range", gamma=0.5),
+    (keras_lr.Cyclical(0.0001, 1.0001, step_size=1, policy="exp_range", gamma=0.5),
      [0.0001, 0.5001, 0.0001, 0.1251, 0.0001]),
     # 1-cycle, total 10, pct 0.3: warm-up ends at step 2, then cosine to step 9.
     (keras_lr.OneCycle(1.0, 10, div_factor=4.0, final_div_factor=25.0),
@@ -114,10 +114,10 @@ def torch_rates(make, n):
 TORCH = [
     (lambda L, o: L.CyclicLR(o, 0.1, 1.0, step_size_up=3, step_size_down=5, mode="triangular2",
                              cycle_momentum=False),
-     keras_lr.Cyclical(0.1, 1.0, 3, 5, mode="triangular2"), 60),
+     keras_lr.Cyclical(0.1, 1.0, 3, 5, policy="triangular2"), 60),
     (lambda L, o: L.CyclicLR(o, 0.1, 1.0, step_size_up=4, mode="exp_range", gamma=0.98,
                              cycle_momentum=False),
-     keras_lr.Cyclical(0.1, 1.0, 4, mode="exp_range", gamma=0.98), 60),
+     keras_lr.Cyclical(0.1, 1.0, 4, policy="exp_range", gamma=0.98), 60),
     (lambda L, o: L.OneCycleLR(o, 0.5, total_steps=77, pct_start=0.2, three_phase=True),
      keras_lr.OneCycle(0.5, 77, pct_start=0.2, three_phase=True), 77),
     (lambda L, o: L.OneCycleLR(o, 0.5, total_steps=50, anneal_strategy="linear"),

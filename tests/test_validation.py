@@ -32,7 +32,7 @@ BAD = [
     (lambda: keras_lr.Cyclical(0.0, 1.0, 2), ValueError, "initial_learning_rate", "0.0"),
     (lambda: keras_lr.Cyclical(0.1, 1.0, 0), ValueError, "step_size", "0"),
     (lambda: keras_lr.Cyclical(0.1, 1.0, 2, step_size_down=0), ValueError, "step_size_down", "0"),
-    (lambda: keras_lr.Cyclical(0.1, 1.0, 2, mode="triangle"), ValueError, "mode", "'triangle'"),
+    (lambda: keras_lr.Cyclical(0.1, 1.0, 2, policy="triangle"), ValueError, "policy", "'triangle'"),
     (lambda: keras_lr.Cyclical(0.1, 1.0, 2, gamma=1.5), ValueError, "gamma", "1.5"),
     (lambda: keras_lr.Cyclical(0.1, 1.0, 2, gamma=0.0), ValueError, "gamma", "0.0"),
     (lambda: keras_lr.OneCycle(1.0, total_steps=0), ValueError, "total_steps", "0"),
@@ -95,11 +95,12 @@ BAD = [
     (lambda: keras_lr.CyclicalScheduler(0.1, 0.01, 5), ValueError, "max_learning_rate", "0.01"),
     (lambda: keras_lr.CyclicalScheduler(0.01, 0.1, 0), ValueError, "step_size", "0"),
     (lambda: keras_lr.CyclicalScheduler(0.01, 0.1, 2.5), ValueError, "step_size", "2.5"),
-    (lambda: keras_lr.CyclicalScheduler(0.01, 0.1, 0.0, unit="epochs"), ValueError, "step_size",
+    (lambda: keras_lr.CyclicalScheduler(0.01, 0.1, 0.0, unit="epoch"), ValueError, "step_size",
      "0.0"),
     (lambda: keras_lr.CyclicalScheduler(0.01, 0.1, 2, unit="batches"), ValueError, "unit",
      "'batches'"),
-    (lambda: keras_lr.CyclicalScheduler(0.01, 0.1, 2, mode="sine"), ValueError, "mode", "'sine'"),
+    (lambda: keras_lr.CyclicalScheduler(0.01, 0.1, 2, policy="sine"), ValueError, "policy",
+     "'sine'"),
     (lambda: keras_lr.LearningRateMonitor(update_freq=0), ValueError, "update_freq", "0"),
 ]
 

@@ -184,8 +184,8 @@ class CyclicalScheduler(_CycleCallback):
     """Train with a cyclical learning rate (and optionally momentum) from a callback.
 
     The rate follows `keras_lr.Cyclical`, indexed by optimizer updates, with
-    half-cycles given in steps (`unit="steps"`) or in epochs
-    (`unit="epochs"`, converted with `fit`'s steps per epoch; fractions
+    half-cycles given in steps (`unit="step"`) or in epochs
+    (`unit="epoch"`, converted with `fit`'s steps per epoch; fractions
     allowed). With `cycle_momentum` the momentum moves inversely to the rate
     (PyTorch's `CyclicLR` with `cycle_momentum=True`). Everything runs inside
     the compiled train step; the optimizer's own rate and momentum come back
@@ -196,21 +196,23 @@ class CyclicalScheduler(_CycleCallback):
         max_learning_rate: The peak learning rate, >= the base.
         step_size: Length of the rising half-cycle, in `unit`s, > 0.
         step_size_down: Length of the falling half-cycle (`None`: `step_size`).
-        unit: `"steps"` or `"epochs"`.
-        mode: `"triangular"`, `"triangular2"` or `"exp_range"`.
+        unit: `"step"` or `"epoch"` (the plurals still work in keras-lr 0.3,
+            deprecated).
+        policy: `"triangular"`, `"triangular2"` or `"exp_range"` (PyTorch's
+            `mode`; `mode=` still works in keras-lr 0.3, deprecated).
         gamma: The per-step factor of `"exp_range"`, in (0, 1].
         cycle_momentum: Whether to cycle the momentum.
         base_momentum: The momentum at the peak rate, in (0, 1).
         max_momentum: The momentum at the base rate, in (0, 1).
 
     Raises:
-        ValueError: If an argument is out of range or a mode is unknown.
+        ValueError: If an argument is out of range or a policy is unknown.
         TypeError: If an argument has the wrong type.
 
     Example:
 
     ```python
-    clr = keras_lr.CyclicalScheduler(1e-4, 1e-2, step_size=2, unit="epochs")
+    clr = keras_lr.CyclicalScheduler(1e-4, 1e-2, step_size=2, unit="epoch")
     model.fit(x, y, epochs=12, callbacks=[clr])
     ```
     """
@@ -221,29 +223,33 @@ class CyclicalScheduler(_CycleCallback):
         max_learning_rate: float,
         step_size: float,
         step_size_down: float | None = None,
-        unit: Literal["steps", "epochs"] = "steps",
-        mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+        unit: Literal["step", "epoch"] = "step",
+        policy: Literal["triangular", "triangular2", "exp_range"] = "triangular",
         gamma: float = 1.0,
         cycle_momentum: bool = False,
         base_momentum: float = 0.8,
         max_momentum: float = 0.9,
+        **kwargs,
     ):
         super().__init__(cycle_momentum, base_momentum, max_momentum)
-        self.unit = check.one_of("unit", unit, ("steps", "epochs"))
+        policy = check.renamed("CyclicalScheduler", kwargs, {"mode": "policy"},
+                               {"policy": policy})["policy"]
+        self.unit = check.one_of_renamed("unit", unit, ("step", "epoch"),
+                                         {"steps": "step", "epochs": "epoch"})
         sizes = {"step_size": step_size, "step_size_down": step_size_down}
-        if unit == "epochs":
+        if self.unit == "epoch":
             sizes = {k: None if v is None else check.in_range(
                 k, v, 0.0, check.MAX_STEPS, (False, True)) for k, v in sizes.items()}
         self.sizes = sizes
         self.cycle: dict[str, Any] = dict(
             initial_learning_rate=initial_learning_rate, max_learning_rate=max_learning_rate,
-            mode=mode, gamma=gamma)
+            policy=policy, gamma=gamma)
         self._build(1000, 1)  # validates now
 
     def _build(self, updates_per_epoch, epochs):
         sizes: dict[str, Any] = self.sizes
-        if self.unit == "epochs":
-            self._needs_steps(updates_per_epoch, "`unit='steps'`")
+        if self.unit == "epoch":
+            self._needs_steps(updates_per_epoch, "`unit='step'`")
             sizes = {k: None if v is None else max(1, round(v * updates_per_epoch))
                      for k, v in sizes.items()}
         return Cyclical(**sizes, **self.cycle)

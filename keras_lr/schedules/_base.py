@@ -14,11 +14,16 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
 
     _nested: tuple[str, ...] = ()
 
+    @classmethod
+    def _arguments(cls):
+        """`__init__`'s argument names (not `self`, nor a `**kwargs` of deprecated names)."""
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        return [p.name for p in parameters
+                if p.name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD]
+
     def get_config(self):
         config = {}
-        for key in inspect.signature(type(self).__init__).parameters:
-            if key == "self":
-                continue
+        for key in self._arguments():
             value = getattr(self, key)
             if key in self._nested:
                 value = _map(keras.saving.serialize_keras_object, value)
@@ -30,7 +35,7 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
     def in_step_variables(self):
         """The variables this schedule (and any it wraps) reads at every update."""
         found: list = []
-        for key in inspect.signature(type(self).__init__).parameters:
+        for key in self._arguments():
             value = getattr(self, key, None)
             if isinstance(value, keras.Variable):
                 found.append(value)

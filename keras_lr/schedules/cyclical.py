@@ -12,10 +12,10 @@ from keras_lr.schedules._math import as_float, as_step
 
 __all__ = ["Cyclical"]
 
-MODES = ("triangular", "triangular2", "exp_range")
+POLICIES = ("triangular", "triangular2", "exp_range")
 
 
-def cyclical(step, base, peak, up, down, mode, gamma):
+def cyclical(step, base, peak, up, down, policy, gamma):
     """The cyclical rate at integer `step`; the phase is computed on integers."""
     step = as_step(step)
     period = up + down
@@ -24,9 +24,9 @@ def cyclical(step, base, peak, up, down, mode, gamma):
     rising = as_float(pos) / up
     falling = as_float(period - pos) / down
     height = (peak - base) * ops.where(pos <= up, rising, falling)
-    if mode == "triangular2":
+    if policy == "triangular2":
         height = height * ops.power(0.5, as_float(cycle))
-    elif mode == "exp_range":
+    elif policy == "exp_range":
         height = height * ops.exp(as_float(step) * math.log(gamma))
     return base + height
 
@@ -39,7 +39,7 @@ class Cyclical(ScheduleBase):
     `max_learning_rate` over `step_size` steps, falls back over
     `step_size_down` steps, and repeats. The values are those of PyTorch's
     `CyclicLR` (step `t` here is `last_epoch = t` there; tested against it).
-    Modes:
+    The policies (PyTorch's `mode`, named as in Smith's paper):
 
     - `"triangular"`: every cycle has the same height.
     - `"triangular2"`: the height halves after each cycle.
@@ -54,7 +54,8 @@ class Cyclical(ScheduleBase):
         step_size: Steps of the rising half-cycle, an integer > 0.
         step_size_down: Steps of the falling half-cycle, an integer > 0
             (`None`: equal to `step_size`).
-        mode: `"triangular"`, `"triangular2"` or `"exp_range"`.
+        policy: `"triangular"`, `"triangular2"` or `"exp_range"` (PyTorch's
+            `mode`; `mode=` still works in keras-lr 0.3, deprecated)
         gamma: The per-step factor of `"exp_range"`, in (0, 1].
         name: Optional name of the schedule.
 
@@ -62,7 +63,7 @@ class Cyclical(ScheduleBase):
         A `LearningRateSchedule`.
 
     Raises:
-        ValueError: If an argument is out of range or `mode` is unknown.
+        ValueError: If an argument is out of range or `policy` is unknown.
         TypeError: If an argument has the wrong type.
 
     Example:
@@ -70,7 +71,7 @@ class Cyclical(ScheduleBase):
     >>> sched = keras_lr.Cyclical(0.1, max_learning_rate=1.0, step_size=2)
     >>> keras_lr.schedule_values(sched, 9).round(4).tolist()
     [0.1, 0.55, 1.0, 0.55, 0.1, 0.55, 1.0, 0.55, 0.1]
-    >>> sched = keras_lr.Cyclical(0.1, 1.0, step_size=1, mode="triangular2")
+    >>> sched = keras_lr.Cyclical(0.1, 1.0, step_size=1, policy="triangular2")
     >>> keras_lr.schedule_values(sched, 7).round(4).tolist()
     [0.1, 1.0, 0.1, 0.55, 0.1, 0.325, 0.1]
     """
@@ -81,11 +82,13 @@ class Cyclical(ScheduleBase):
         max_learning_rate: float,
         step_size: int,
         step_size_down: int | None = None,
-        mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+        policy: Literal["triangular", "triangular2", "exp_range"] = "triangular",
         gamma: float = 1.0,
         name: str | None = None,
+        **kwargs,
     ):
         super().__init__()
+        policy = check.renamed("Cyclical", kwargs, {"mode": "policy"}, {"policy": policy})["policy"]
         self.initial_learning_rate = check.rate(
             "initial_learning_rate", initial_learning_rate
         )
@@ -103,9 +106,16 @@ class Cyclical(ScheduleBase):
         check.steps_total(("step_size", "step_size_down"),
                           (self.step_size, step_size_down or self.step_size))
         self.step_size_down = step_size_down
-        self.mode = check.one_of("mode", mode, MODES)
+        self.policy = check.one_of("policy", policy, POLICIES)
         self.gamma = check.in_range("gamma", gamma, 0.0, 1.0, closed=(False, True))
         self.name = name
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "mode" in config:  # a file saved by keras-lr 0.2
+            config["policy"] = config.pop("mode")
+        return super().from_config(config)
 
     def __call__(self, step):
         return self._wave(step, self.initial_learning_rate, self.max_learning_rate)
@@ -114,11 +124,11 @@ class Cyclical(ScheduleBase):
         """The momentum that moves inversely to this rate at `step`.
 
         `max_momentum` where the rate is at its base, `base_momentum` where it
-        peaks, scaled per cycle by the same mode, as PyTorch's `CyclicLR`
+        peaks, scaled per cycle by the same policy, as PyTorch's `CyclicLR`
         with `cycle_momentum=True`.
         """
         return self._wave(step, float(max_momentum), float(base_momentum))
 
     def _wave(self, step, low, high):
         down = self.step_size_down or self.step_size
-        return cyclical(step, low, high, self.step_size, down, self.mode, self.gamma)
+        return cyclical(step, low, high, self.step_size, down, self.policy, self.gamma)
