@@ -16,7 +16,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from keras_lr._version import __version__
 
@@ -167,7 +167,7 @@ __all__ = [  # noqa: RUF022 - grouped by kind, as _SOURCES; tests/test_house.py 
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """Import a public name on first use (PEP 562), and keep it."""
     if name in _SOURCES:
         source = _SOURCES[name]
@@ -187,11 +187,11 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-def _register():
+def _register() -> None:
     """Import keras-lr's schedules: Keras must find them by name to load a saved model."""
     importlib.import_module(_SCHEDULES)
 
@@ -201,10 +201,10 @@ class _RegisterWithKeras(importlib.abc.MetaPathFinder):
     imported by one of them), then steps aside. It finds nothing itself: it watches the
     imports of `keras` and of keras_lr's modules that the other finders find."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.importing = 0  # keras_lr modules being executed
 
-    def find_spec(self, fullname, path, target=None):
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if fullname != "keras" and not fullname.startswith(f"{__name__}."):
             return None
         spec = None
@@ -217,7 +217,7 @@ class _RegisterWithKeras(importlib.abc.MetaPathFinder):
             return spec
         run, own = spec.loader.exec_module, int(fullname != "keras")
 
-        def exec_module(module):
+        def exec_module(module: Any) -> None:
             self.importing += own
             try:
                 run(module)
@@ -229,7 +229,7 @@ class _RegisterWithKeras(importlib.abc.MetaPathFinder):
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
-    def settle(self):
+    def settle(self) -> None:
         if not self.importing and "keras" in sys.modules and self in sys.meta_path:
             sys.meta_path.remove(self)
             _register()

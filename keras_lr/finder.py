@@ -7,7 +7,7 @@ falls fast. The model leaves the test exactly as it came in.
 
 import dataclasses
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import keras
 import numpy as np
@@ -34,7 +34,6 @@ from keras_lr.suggest import (  # noqa: F401 - the pure helpers, importable from
 
 __all__ = ["LRFinderResult", "find_lr"]
 
-# --- The result ----------------------------------------------------------------------------------
 
 @dataclasses.dataclass
 class LRFinderResult:
@@ -55,7 +54,7 @@ class LRFinderResult:
     lrs: np.ndarray
     losses: np.ndarray
     smoothed: np.ndarray
-    suggestions: dict
+    suggestions: dict[str, float]
     method: str
     stopped_early: bool
     updates: int = 0
@@ -65,7 +64,7 @@ class LRFinderResult:
         """The suggested rate of the chosen method."""
         return self.suggestions[self.method]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain Python values, for logging or JSON."""
         return {
             "lrs": self.lrs.tolist(),
@@ -78,11 +77,11 @@ class LRFinderResult:
             "updates": self.updates,
         }
 
-    def one_cycle(self, total_steps: int, **kwargs) -> OneCycle:
+    def one_cycle(self, total_steps: int, **kwargs: Any) -> OneCycle:
         """A `OneCycle` schedule that peaks at the suggested rate."""
         return OneCycle(self.suggestion, total_steps, **kwargs)
 
-    def plot(self, ax=None, raw: bool = True):
+    def plot(self, ax: Any = None, raw: bool = True) -> Any:
         """Loss against rate on a log axis, with the suggestion marked.
 
         Returns:
@@ -102,10 +101,10 @@ class LRFinderResult:
         return ax
 
 
-# --- The test -------------------------------------------------------------------------------------
-
-def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, step_mode="exponential",
-                    beta=0.98, stop_factor=4.0, method=None, refine=True, batch_size=None):
+def check_arguments(*, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
+                    step_mode: str = "exponential", beta: float = 0.98, stop_factor: float = 4.0,
+                    method: str | None = None, refine: bool = True, batch_size: int | None = None,
+                    ) -> tuple[float, float, int, float, float, str, int | None]:
     """`find_lr`'s arguments, checked (without a model or data, as the CLI does first).
 
     Returns:
@@ -140,11 +139,11 @@ def check_arguments(*, start_lr=1e-7, end_lr=10.0, num_steps=100, step_mode="exp
 
 def find_lr(
     model: keras.Model,
-    x,
-    y=None,
+    x: Any,
+    y: Any = None,
     *,
     batch_size: int | None = None,
-    sample_weight=None,
+    sample_weight: Any = None,
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_steps: int = 100,
@@ -154,7 +153,7 @@ def find_lr(
     method: Literal["refined", "valley", "longest_fall", "steepest", "minimum", "balanced"]
     | None = None,
     refine: bool = True,
-    **kwargs,
+    **kwargs: Any,
 ) -> LRFinderResult:
     """Run the learning rate range test on a compiled model.
 
@@ -249,7 +248,7 @@ def find_lr(
     """
     step_mode = check.renamed("find_lr", kwargs, {"mode": "step_mode"},
                               {"step_mode": step_mode})["step_mode"]
-    start_lr, end_lr, num_steps, beta, stop_factor, method, batch_size = check_arguments(
+    start_lr, end_lr, num_steps, beta, stop_factor, chosen, batch_size = check_arguments(
         start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, step_mode=step_mode, beta=beta,
         stop_factor=stop_factor, method=method, refine=refine, batch_size=batch_size)
     if getattr(model, "optimizer", None) is None:
@@ -291,9 +290,9 @@ def find_lr(
                                         rates, max(2, len(recorded) // 2 // len(rates)))
                 if refined is not None:
                     suggestions["refined"] = refined
-                elif method == "refined":
-                    method = "balanced"
+                elif chosen == "refined":
+                    chosen = "balanced"
     finally:
         snapshot.restore()
     return LRFinderResult(lrs=lrs, losses=recorded, smoothed=curve, suggestions=suggestions,
-                          method=method, stopped_early=stopped, updates=trainer.updates)
+                          method=chosen, stopped_early=stopped, updates=trainer.updates)

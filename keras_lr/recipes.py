@@ -6,12 +6,14 @@ known without Keras (the command line's `--help` reads them); Keras and the
 classes are imported when something is built.
 """
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from keras_lr import _checks as check
 
 if TYPE_CHECKING:
     import keras
+    import numpy as np
 
     from keras_lr.schedules.warmup import Warmup
 
@@ -41,7 +43,7 @@ def optimizer_names() -> tuple[str, ...]:
     return _OPTIMIZERS
 
 
-def missing_optimizers(names) -> list[str]:
+def missing_optimizers(names: Iterable[str]) -> list[str]:
     """The names among `names` that the installed Keras cannot build."""
     import keras
 
@@ -50,7 +52,7 @@ def missing_optimizers(names) -> list[str]:
 
 def schedule(name: ScheduleName, max_learning_rate: float | None = None,
              epochs: int | None = None, steps_per_epoch: int | None = None,
-             **kwargs: Any) -> tuple[Any, list]:
+             **kwargs: Any) -> "tuple[Any, list[keras.callbacks.Callback]]":
     """A named schedule peaking at `max_learning_rate` over `epochs × steps_per_epoch` updates.
 
     Returns `(learning_rate, callbacks)`: what goes into the optimizer (a
@@ -193,7 +195,7 @@ def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> "Warmup":
     return Warmup(InverseSqrtDecay(peak, warm, 1.0), warm, start_factor=0.0)
 
 
-def digits(seed: int = 0):
+def digits(seed: int = 0) -> "list[np.ndarray]":
     """scikit-learn's bundled 8×8 handwritten digits (no download), scaled to [0, 1].
 
     Returns `(x_train, x_val, y_train, y_val)`, a stratified 75/25 split.

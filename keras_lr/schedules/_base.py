@@ -1,6 +1,7 @@
 """The base class of keras-lr's schedules: config from the constructor."""
 
 import inspect
+from typing import Any
 
 import keras
 from keras import ops
@@ -15,13 +16,13 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
     _nested: tuple[str, ...] = ()
 
     @classmethod
-    def _arguments(cls):
+    def _arguments(cls) -> list[str]:
         """`__init__`'s argument names (not `self`, nor a `**kwargs` of deprecated names)."""
         parameters = inspect.signature(cls.__init__).parameters.values()
         return [p.name for p in parameters
                 if p.name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD]
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = {}
         for key in self._arguments():
             value = getattr(self, key)
@@ -32,7 +33,7 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
             config[key] = value
         return config
 
-    def in_step_variables(self):
+    def in_step_variables(self) -> list[Any]:
         """The variables this schedule (and any it wraps) reads at every update."""
         found: list = []
         for key in self._arguments():
@@ -47,7 +48,7 @@ class ScheduleBase(keras.optimizers.schedules.LearningRateSchedule):
         return found
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Any:
         config = dict(config)
         for key in cls._nested:
             config[key] = _map(keras.saving.deserialize_keras_object, config[key])

@@ -1,7 +1,7 @@
 """Cyclical learning rates (Smith 2017): triangular, triangular2, exp_range."""
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import keras
 from keras import ops
@@ -15,7 +15,8 @@ __all__ = ["Cyclical"]
 POLICIES = ("triangular", "triangular2", "exp_range")
 
 
-def cyclical(step, base, peak, up, down, policy, gamma):
+def cyclical(step: Any, base: Any, peak: Any, up: int, down: int, policy: str,
+             gamma: float) -> Any:
     """The cyclical rate at integer `step`; the phase is computed on integers."""
     step = as_step(step)
     period = up + down
@@ -85,8 +86,8 @@ class Cyclical(ScheduleBase):
         policy: Literal["triangular", "triangular2", "exp_range"] = "triangular",
         gamma: float = 1.0,
         name: str | None = None,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         policy = check.renamed("Cyclical", kwargs, {"mode": "policy"}, {"policy": policy})["policy"]
         self.initial_learning_rate = check.rate(
@@ -111,16 +112,16 @@ class Cyclical(ScheduleBase):
         self.name = name
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "Cyclical":
         config = dict(config)
         if "mode" in config:  # a file saved by keras-lr 0.2
             config["policy"] = config.pop("mode")
         return super().from_config(config)
 
-    def __call__(self, step):
+    def __call__(self, step: Any) -> Any:
         return self._wave(step, self.initial_learning_rate, self.max_learning_rate)
 
-    def momentum(self, step, base_momentum=0.8, max_momentum=0.9):
+    def momentum(self, step: Any, base_momentum: float = 0.8, max_momentum: float = 0.9) -> Any:
         """The momentum that moves inversely to this rate at `step`.
 
         `max_momentum` where the rate is at its base, `base_momentum` where it
@@ -129,6 +130,6 @@ class Cyclical(ScheduleBase):
         """
         return self._wave(step, float(max_momentum), float(base_momentum))
 
-    def _wave(self, step, low, high):
+    def _wave(self, step: Any, low: Any, high: Any) -> Any:
         down = self.step_size_down or self.step_size
         return cyclical(step, low, high, self.step_size, down, self.policy, self.gamma)
