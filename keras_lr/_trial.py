@@ -73,7 +73,10 @@ class Trainer:
     def __init__(self, model):
         self.model = model
         self.original = model.optimizer
-        clone = keras.optimizers.deserialize(keras.optimizers.serialize(self.original))
+        # Keras's own serialization, not `keras.optimizers.deserialize`: that one returns the
+        # string "Lamb" for a Lamb optimizer (Keras 3.15 lacks it in its table).
+        clone = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(self.original))
         inner = _keras.unwrap(clone)
         inner.gradient_accumulation_steps = None  # one update per batch
         self.rate = Scaled(1.0)

@@ -52,7 +52,8 @@ def assert_same(before, after):
     lambda: keras.optimizers.Adam(KS.CosineDecay(1e-3, 1000)),
     lambda: keras.optimizers.SGD(0.01, momentum=0.9),
     lambda: keras.optimizers.AdamW(keras_lr.OneCycle(1e-2, 500)),
-], ids=["adam_schedule", "sgd_float", "adamw_one_cycle"])
+    lambda: keras.optimizers.Lamb(1e-3),  # keras.optimizers.deserialize gives it back as "Lamb"
+], ids=["adam_schedule", "sgd_float", "adamw_one_cycle", "lamb"])
 def test_sweep_leaves_model_optimizer_and_rng_bit_identical(make_optimizer):
     model = model_with_state(make_optimizer())
     before = state(model)
