@@ -13,6 +13,7 @@ optimizer is a plain `MultiOptimizer`: it saves and reloads with the model.
 """
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import keras
 
@@ -24,9 +25,10 @@ from keras_lr.schedules.compose import Scaled
 __all__ = ["discriminative", "layer_decay"]
 
 Schedule = keras.optimizers.schedules.LearningRateSchedule
+Groups: TypeAlias = Sequence[Sequence[keras.layers.Layer]]  # lists of layers, input side first
 
 
-def blocks_of(model) -> list:
+def blocks_of(model: keras.Model) -> list[keras.layers.Layer]:
     """The model's top-level layers that own trainable weights, input side first."""
     blocks = [layer for layer in model.layers if layer.trainable_weights]
     if not blocks:
@@ -34,7 +36,8 @@ def blocks_of(model) -> list:
     return blocks
 
 
-def grouped(model, optimizer, scales, groups=None) -> keras.optimizers.Optimizer:
+def grouped(model: keras.Model, optimizer: keras.optimizers.Optimizer, scales: Sequence[float],
+            groups: Groups | None = None) -> keras.optimizers.Optimizer:
     """A `MultiOptimizer` whose group `i` (a list of layers) runs at `scales[i] × base`."""
     if not hasattr(keras.optimizers, "MultiOptimizer"):
         raise RuntimeError("Rates per group need keras.optimizers.MultiOptimizer (Keras 3.15+).")
@@ -65,8 +68,9 @@ def grouped(model, optimizer, scales, groups=None) -> keras.optimizers.Optimizer
     return keras.optimizers.MultiOptimizer(optimizer_map)
 
 
-def discriminative(model, optimizer, lrs: tuple[float, float] = (1e-5, 1e-3),
-                   groups: Sequence | None = None) -> keras.optimizers.Optimizer:
+def discriminative(model: keras.Model, optimizer: keras.optimizers.Optimizer,
+                   lrs: tuple[float, float] = (1e-5, 1e-3),
+                   groups: Groups | None = None) -> keras.optimizers.Optimizer:
     """Discriminative rates: the groups' rates spread geometrically from `lo` to `hi`.
 
     fastai's `lr_max=slice(lo, hi)`: group `i` of `n` (input side first) gets
@@ -111,8 +115,8 @@ def discriminative(model, optimizer, lrs: tuple[float, float] = (1e-5, 1e-3),
     return grouped(model, optimizer, scales, groups)
 
 
-def layer_decay(model, optimizer, decay: float = 0.75,
-                groups: Sequence | None = None) -> keras.optimizers.Optimizer:
+def layer_decay(model: keras.Model, optimizer: keras.optimizers.Optimizer, decay: float = 0.75,
+                groups: Groups | None = None) -> keras.optimizers.Optimizer:
     """Layer-wise rate decay: group `i` of `n` runs at `decay ** (n - 1 - i)` × the rate.
 
     timm's `layer_decay` (BEiT, ViT fine-tuning): the head (the last group)

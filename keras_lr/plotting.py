@@ -1,23 +1,35 @@
 """Schedule values as NumPy arrays, and plots (matplotlib is imported lazily)."""
 
 import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
+import keras
 import numpy as np
+import numpy.typing as npt
 from keras import ops
 
 from keras_lr import _checks as check
 
 __all__ = ["plot_schedule", "schedule_values"]
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
-def _steps(steps):
+Tensor = Any  # a backend tensor (Keras ships no type information)
+
+
+def _steps(steps: npt.ArrayLike) -> npt.NDArray[Any]:
     """A count `n` (an integral float such as 1e3 too) as `0 .. n - 1`; else the steps."""
     if isinstance(steps, (numbers.Real, bool, np.bool_)) and not isinstance(steps, np.ndarray):
         return np.arange(check.integer("steps", steps), dtype="int64")
     return np.asarray(steps)
 
 
-def schedule_values(schedule, steps) -> np.ndarray:
+def schedule_values(
+    schedule: keras.optimizers.schedules.LearningRateSchedule | Callable[[Tensor], Tensor],
+    steps: npt.ArrayLike,
+) -> np.ndarray:
     """The learning rates of `schedule` at `steps`, as a float64 NumPy array.
 
     The schedule is evaluated once on the whole vector of steps; schedules
@@ -43,7 +55,7 @@ def schedule_values(schedule, steps) -> np.ndarray:
     """
     from keras_lr.schedules._math import checked_step
 
-    steps = checked_step(_steps(steps))
+    steps = cast("npt.NDArray[Any]", checked_step(_steps(steps)))  # an array in, an array out
     try:
         values = schedule(steps)
     except (ValueError, TypeError):
@@ -52,7 +64,7 @@ def schedule_values(schedule, steps) -> np.ndarray:
     return np.broadcast_to(values, steps.shape).copy()
 
 
-def new_axes(ax, caller):
+def new_axes(ax: "Axes | None", caller: str) -> "Axes":
     """`ax`, or the axes of a new matplotlib figure (matplotlib imported here, lazily)."""
     if ax is not None:
         return ax
@@ -63,7 +75,12 @@ def new_axes(ax, caller):
     return plt.subplots()[1]
 
 
-def plot_schedule(schedule, steps, ax=None, **plot_kwargs):
+def plot_schedule(
+    schedule: keras.optimizers.schedules.LearningRateSchedule | Callable[[Tensor], Tensor],
+    steps: npt.ArrayLike,
+    ax: "Axes | None" = None,
+    **plot_kwargs: Any,
+) -> "Axes":
     """Draw the learning rate of `schedule` against the step.
 
     Args:

@@ -10,7 +10,7 @@ from keras_lr._keras import momentum_name, unwrap
 __all__ = ["attach", "get_learning_rate", "get_momentum"]
 
 
-def get_learning_rate(optimizer) -> float:
+def get_learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
     """The learning rate `optimizer` applies at its next update, as a float.
 
     Works for a float learning rate, any `LearningRateSchedule` (evaluated at
@@ -32,7 +32,7 @@ def get_learning_rate(optimizer) -> float:
     return _float(unwrap(optimizer).learning_rate)
 
 
-def get_momentum(optimizer, last: bool = False):
+def get_momentum(optimizer: keras.optimizers.Optimizer, last: bool = False) -> float | None:
     """The momentum (`momentum` or `beta_1`) of the next update (or of the `last` one
     made), or None."""
     optimizer = unwrap(optimizer)
@@ -44,7 +44,7 @@ def get_momentum(optimizer, last: bool = False):
     return _float(scheduled) if scheduled is not None else float(getattr(optimizer, name))
 
 
-def attach(optimizer) -> keras.optimizers.Optimizer:
+def attach(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
     """Let `optimizer` carry the in-step state of its schedule now (optional).
 
     A `keras_lr.Scaled` factor is a variable that callbacks (or you) assign
@@ -76,7 +76,7 @@ def attach(optimizer) -> keras.optimizers.Optimizer:
     return optimizer
 
 
-def _float(value):
+def _float(value: object) -> float:
     """A float32 value as the shortest Python float that prints the same (0.1, not
     0.10000000149011612)."""
     return float(str(np.asarray(ops.convert_to_numpy(value))[()]))

@@ -10,7 +10,11 @@ each rule to the part of the curve it is meant for, as `find_lr` does.
 0.01
 """
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeAlias
+
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "candidates",
@@ -28,6 +32,9 @@ __all__ = [
     "valley_index",
 ]
 
+Floats: TypeAlias = npt.NDArray[np.float64]
+Curve: TypeAlias = Floats | Sequence[float]  # rates or losses: an array (or a list)
+
 _METHODS = ("valley", "longest_fall", "steepest", "minimum", "balanced")
 
 
@@ -36,7 +43,7 @@ def rule_names() -> tuple[str, ...]:
     return _METHODS
 
 
-def smooth(losses, beta=0.98):
+def smooth(losses: Iterable[float], beta: float = 0.98) -> Floats:
     """Bias-corrected exponential moving average of `losses` (Adam's correction).
 
     >>> keras_lr.suggest.smooth([1.0, 2.0, 3.0], beta=0.5).round(4).tolist()
@@ -49,7 +56,7 @@ def smooth(losses, beta=0.98):
     return np.array(out, dtype="float64")
 
 
-def diverged(smoothed, best, stop_factor):
+def diverged(smoothed: float, best: float, stop_factor: float) -> bool:
     """Whether `smoothed` has left `best` by `stop_factor`.
 
     For a positive best this is `smoothed > stop_factor * best` (fastai's
@@ -59,13 +66,13 @@ def diverged(smoothed, best, stop_factor):
     return smoothed - best > (stop_factor - 1.0) * max(abs(best), 1e-12)
 
 
-def suggest_minimum(lrs, smoothed):
+def suggest_minimum(lrs: Curve, smoothed: Curve) -> float:
     """The rate of the lowest smoothed loss, divided by 10 (fastai's `minimum`: the first
     lowest point, on the arrays given; `suggest_all` gives it fastai's window)."""
     return float(lrs[int(np.argmin(smoothed))] / 10.0)
 
 
-def suggest_steepest(lrs, smoothed):
+def suggest_steepest(lrs: Curve, smoothed: Curve) -> float:
     """The rate where the smoothed loss falls fastest against log(rate).
 
     Searched from a tenth of the way in (the moving average is still
@@ -80,7 +87,7 @@ def suggest_steepest(lrs, smoothed):
     return float(lrs[begin + int(np.argmin(slope))])
 
 
-def valley_index(smoothed):
+def valley_index(smoothed: Curve) -> int:
     """The index fastai's `valley` picks in `smoothed` (fastai/callback/schedule.py).
 
     fastai finds where the longest strictly decreasing subsequence ends
@@ -103,12 +110,12 @@ def valley_index(smoothed):
     return max_start + int(sections) + int(sections / 2)
 
 
-def suggest_valley(lrs, smoothed):
+def suggest_valley(lrs: Curve, smoothed: Curve) -> float:
     """fastai's `valley`: the rate at `valley_index(smoothed)`."""
     return float(lrs[valley_index(smoothed)])
 
 
-def suggest_longest_fall(lrs, smoothed):
+def suggest_longest_fall(lrs: Curve, smoothed: Curve) -> float:
     """The rate halfway between the first and last points of the longest strictly
     decreasing subsequence of the smoothed losses (keras-lr 0.1's "valley";
     it starts the stretch at its true first point, fastai does not)."""
@@ -123,7 +130,7 @@ def suggest_longest_fall(lrs, smoothed):
     return float(lrs[(first[end] + end) // 2])
 
 
-def suggest_balanced(lrs, smoothed):
+def suggest_balanced(lrs: Curve, smoothed: Curve) -> float:
     """The geometric mean of the `valley` and `minimum` rates (on the same arrays: in
     `suggest_all`, fastai's window)."""
     return float(np.sqrt(suggest_valley(lrs, smoothed) * suggest_minimum(lrs, smoothed)))
@@ -135,7 +142,8 @@ _SUGGESTERS = {"valley": suggest_valley, "longest_fall": suggest_longest_fall,
               "balanced": suggest_balanced}
 
 
-def fastai_window(lrs, smoothed, num_steps, recorded=None):
+def fastai_window(lrs: npt.ArrayLike, smoothed: npt.ArrayLike, num_steps: int,
+                  recorded: int | None = None) -> tuple[Floats, Floats]:
     """The part of a sweep fastai's `lr_find` suggests from (fastai/callback/schedule.py).
 
     fastai's recorder holds `recorded` points; `lr_find` keeps
@@ -157,7 +165,7 @@ def fastai_window(lrs, smoothed, num_steps, recorded=None):
     return lrs[:stop], smoothed[:stop]
 
 
-def candidates(suggestions, low=0.0):
+def candidates(suggestions: Mapping[str, float], low: float = 0.0) -> list[float]:
     """The rates `find_lr(refine=True)` tries: fastai's `valley` and `minimum` and their
     geometric mean `balanced`, distinct, sorted; one below `low` (`find_lr`: the sweep's
     first rate, below which nothing was measured) is raised to `low`.
@@ -169,7 +177,8 @@ def candidates(suggestions, low=0.0):
     return sorted({max(suggestions[name], low) for name in ("valley", "balanced", "minimum")})
 
 
-def suggest_all(lrs, smoothed, num_steps, recorded=None):
+def suggest_all(lrs: npt.ArrayLike, smoothed: npt.ArrayLike, num_steps: int,
+                recorded: int | None = None) -> dict[str, float]:
     """`{rule: rate}` for every rule, as `find_lr` reports them.
 
     Args:
@@ -205,7 +214,8 @@ def suggest_all(lrs, smoothed, num_steps, recorded=None):
             for name, fn in _SUGGESTERS.items()}
 
 
-def from_sweep(lrs, losses, num_steps, beta=0.98):
+def from_sweep(lrs: Curve, losses: npt.ArrayLike, num_steps: int,
+               beta: float = 0.98) -> tuple[Floats, dict[str, float]]:
     """The smoothed curve and every rule's rate from a sweep's raw batch losses.
 
     `losses` may end in one NaN/Inf (where the sweep stopped); its smoothed value is NaN.

@@ -1,9 +1,11 @@
 """Put the learning rate, momentum and weight decay into the logs."""
 
 import time
+from typing import Any
 
 import keras
 import numpy as np
+import numpy.typing as npt
 from keras import ops
 
 from keras_lr import _checks as check
@@ -19,6 +21,8 @@ from keras_lr.callbacks._optim import (
 )
 
 __all__ = ["LearningRateMonitor"]
+
+Rates = float | dict[int, float]  # an epoch's rates: one float, or {update: rate}
 
 
 class LearningRateMonitor(keras.callbacks.Callback):
@@ -64,16 +68,16 @@ class LearningRateMonitor(keras.callbacks.Callback):
         self.update_freq = check.steps("update_freq", update_freq, 1)
         self.log_dir = check.log_dir("log_dir", log_dir, type(self).__name__)
         self._writer: ScalarWriter | None = None
-        self._pending: tuple = (0, 0.0)
+        self._pending: tuple[int, Rates] = (0, 0.0)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # The rates of this epoch's updates are fixed now: callbacks change the rate (a
         # plateau factor, a float) only at epoch ends, possibly before ours runs there.
         optimizers = optimizers_of(self.model)
         if self.log_dir is not None and optimizers:
             self._pending = self._rates_ahead(optimizers[0])
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs if logs is not None else {}
         optimizers = optimizers_of(self.model)
         for optimizer, lr_key in zip(optimizers, log_names(optimizers), strict=True):
@@ -89,7 +93,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
         if self.log_dir is not None and optimizers:
             self._write_updates(optimizers[0])
 
-    def _rates_ahead(self, optimizer):
+    def _rates_ahead(self, optimizer: keras.optimizers.Optimizer) -> tuple[int, Rates]:
         """(first update, this epoch's rates: a float, or {update: rate} from the schedule)."""
         start = int(ops.convert_to_numpy(optimizer.iterations))
         if not isinstance(_keras.learning_rate_of(optimizer), Schedule):
@@ -98,14 +102,14 @@ class LearningRateMonitor(keras.callbacks.Callback):
         updates = np.arange(start, start + (self.params.get("steps") or 0) // per_update + 1)
         return start, dict(zip(updates.tolist(), _schedule_rates(optimizer, updates), strict=True))
 
-    def _write_updates(self, optimizer):
+    def _write_updates(self, optimizer: keras.optimizers.Optimizer) -> None:
         if self._writer is None:
             self._writer = ScalarWriter(f"{self.log_dir}/train")
         start, rates = self._pending
         now = int(ops.convert_to_numpy(optimizer.iterations))
         updates = [u for u in range(start, now) if u % self.update_freq == 0]
         if isinstance(rates, float):
-            values = [rates] * len(updates)
+            values: list[float] | npt.NDArray[np.float64] = [rates] * len(updates)
         elif all(u in rates for u in updates):
             values = [rates[u] for u in updates]
         else:  # fit did not know the epoch's length: read the schedule now
@@ -114,13 +118,14 @@ class LearningRateMonitor(keras.callbacks.Callback):
             self._writer.scalar("batch_learning_rate", float(value), update)
         self._writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
 
 
-def _schedule_rates(optimizer, updates):
+def _schedule_rates(optimizer: keras.optimizers.Optimizer,
+                    updates: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.float64]:
     """The rate of each update: the schedule at the micro-batch that applies it."""
     from keras_lr.plotting import schedule_values
 
@@ -132,20 +137,20 @@ class ScalarWriter:
     """TensorBoard event files through the `tensorboard` package: no TensorFlow needed,
     so the same files come from every backend."""
 
-    def __init__(self, folder):
+    def __init__(self, folder: str) -> None:
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
         self._file = EventFileWriter(folder)
 
-    def scalar(self, tag, value, step):
+    def scalar(self, tag: str, value: float, step: int) -> None:
         from tensorboard.compat.proto.event_pb2 import Event
         from tensorboard.compat.proto.summary_pb2 import Summary
 
         summary = Summary(value=[Summary.Value(tag=tag, simple_value=value)])
         self._file.add_event(Event(wall_time=time.time(), step=step, summary=summary))
 
-    def flush(self):
+    def flush(self) -> None:
         self._file.flush()
 
-    def close(self):
+    def close(self) -> None:
         self._file.close()

@@ -2,10 +2,11 @@
 
 import math
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import keras
 import numpy as np
+import numpy.typing as npt
 from keras import ops
 
 from keras_lr import _checks as check
@@ -128,15 +129,15 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.restore_best_weights = check.boolean("restore_best_weights", restore_best_weights)
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the best value and the counters (each `fit` begins with this)."""
-        self.best = None
+        self.best: float | None = None
         self.wait = 0
         self.cooldown_counter = 0
-        self.best_weights = None
-        self._resumed = None  # the state `set_state` gave for the next fit
+        self.best_weights: list[npt.NDArray[Any]] | None = None
+        self._resumed: dict[str, Any] | None = None  # the state `set_state` gave for the next fit
 
-    def get_state(self) -> dict:
+    def get_state(self) -> dict[str, Any]:
         """The counters, and the scale factors set on schedules, as a JSON-serializable dict
         (weights are not included)."""
         state = {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
@@ -144,7 +145,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             state["scale_factors"] = scale_factors(self.model)
         return state
 
-    def set_state(self, state: dict) -> None:
+    def set_state(self, state: dict[str, Any]) -> None:
         """Restore counters saved by `get_state()`; the next `fit` continues from them."""
         best = state["best"]
         self.best = None if best is None else float(best)
@@ -152,7 +153,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.cooldown_counter = check.integer("cooldown_counter", state["cooldown_counter"])
         self._resumed = dict(state)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         # Fresh counters for a new fit, unless `set_state` restored some for it. A
         # weights-only checkpoint (BackupAndRestore) stores no scale factor: the factors
         # of the saved state are put back now.
@@ -161,10 +162,10 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             self.reset()
         begin_scaling(self.model, type(self).__name__, (resumed or {}).get("scale_factors"))
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         _instep.end(self.model)
 
-    def _direction(self):
+    def _direction(self) -> str:
         """`"min"` or `"max"`: `mode`, or for `"auto"` what Keras 3 decides.
 
         Keras's rule (`MonitorCallback._set_monitor_op`): `loss` is minimized;
@@ -180,7 +181,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
                        "is not known from the model's compiled metrics", self.mode)
         return direction
 
-    def _improved(self, current, direction):
+    def _improved(self, current: float, direction: str) -> bool:
         if not math.isfinite(current):
             return False
         if self.best is None:
@@ -190,7 +191,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             return current < self.best - margin
         return current > self.best + margin
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs if logs is not None else {}
         optimizers = optimizers_of(self.model)
         for key, optimizer in zip(log_names(optimizers), optimizers, strict=True):
@@ -221,7 +222,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         if self.wait >= self.patience and self._reduce(epoch):
             self.cooldown_counter, self.wait = self.cooldown, 0
 
-    def _reduce(self, epoch):
+    def _reduce(self, epoch: int) -> bool:
         reduced = False
         for optimizer in optimizers_of(self.model):
             old = get_learning_rate(optimizer)

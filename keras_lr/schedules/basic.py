@@ -1,6 +1,7 @@
 """Simple decays: constant, step, multi-step and inverse square root."""
 
 import numbers
+from typing import Any
 
 import keras
 from keras import ops
@@ -10,6 +11,8 @@ from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules._math import as_float, as_step, checked_step, const, power, step_dtype
 
 __all__ = ["Constant", "InverseSqrtDecay", "MultiStepDecay", "StepDecay"]
+
+Tensor = Any  # a backend tensor (Keras ships no type information)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -37,7 +40,7 @@ class Constant(ScheduleBase):
         self.learning_rate = check.rate("learning_rate", learning_rate)
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         step = ops.convert_to_tensor(checked_step(step))  # a tensor, also for a Python int
         return ops.full_like(step, self.learning_rate, dtype="float32")
 
@@ -90,7 +93,7 @@ class StepDecay(ScheduleBase):
         self.decay_rate = check.in_range("decay_rate", decay_rate, 0.0, 1.0, (False, True))
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         decays = as_step(step) // const(self.decay_steps)
         return self.initial_learning_rate * power(self.decay_rate, decays)
 
@@ -144,7 +147,7 @@ class MultiStepDecay(ScheduleBase):
         self.decay_rate = check.in_range("decay_rate", decay_rate, 0.0, 1.0, (False, True))
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         step = ops.expand_dims(as_step(step), -1)
         passed = step >= ops.convert_to_tensor([const(b) for b in self.boundaries], step_dtype())
         decays = ops.sum(as_float(passed), axis=-1)
@@ -197,13 +200,15 @@ class InverseSqrtDecay(ScheduleBase):
         self.decay_rate = check.rate("decay_rate", decay_rate)
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         rate = self.decay_rate / self.decay_steps
         time = 1.0 + rate * as_float(as_step(step))
         return self.initial_learning_rate * ops.rsqrt(time)
 
 
-def as_schedule(name, value):
+def as_schedule(
+    name: str, value: keras.optimizers.schedules.LearningRateSchedule | float
+) -> keras.optimizers.schedules.LearningRateSchedule:
     """`value` if it is a `LearningRateSchedule`; a rate (a number) made a `Constant`."""
     if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
         return value

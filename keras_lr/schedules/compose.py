@@ -1,5 +1,8 @@
 """Composition: join schedules in time, scale one, or change its clock."""
 
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
 import keras
 from keras import ops
 
@@ -10,6 +13,9 @@ from keras_lr.schedules._math import as_step, const, minus, shift
 from keras_lr.schedules.basic import Constant, as_schedule
 
 __all__ = ["PerEpoch", "PerUpdate", "Scaled", "SequentialSchedule", "Shifted"]
+
+Schedule: TypeAlias = keras.optimizers.schedules.LearningRateSchedule
+Tensor = Any  # a backend tensor (Keras ships no type information)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -51,7 +57,7 @@ class SequentialSchedule(ScheduleBase):
 
     def __init__(
         self,
-        schedules: list,
+        schedules: Sequence[Schedule | float],
         boundaries: list[int],
         name: str | None = None,
     ):
@@ -68,7 +74,7 @@ class SequentialSchedule(ScheduleBase):
             )
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         step = as_step(step)
         lr = self.schedules[0](step)
         for start, child in zip(self.boundaries, self.schedules[1:], strict=True):
@@ -110,7 +116,7 @@ class Scaled(ScheduleBase):
 
     def __init__(
         self,
-        schedule: keras.optimizers.schedules.LearningRateSchedule | float,
+        schedule: Schedule | float,
         factor: float = 1.0,
         name: str | None = None,
     ):
@@ -120,12 +126,12 @@ class Scaled(ScheduleBase):
         self.factor = factor_variable(check.rate("factor", factor))
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         lr = self.schedule(step)
         return ops.cast(factor_value(self.factor), lr.dtype) * lr
 
 
-def _check_constant_product(schedule, factor):
+def _check_constant_product(schedule: Schedule, factor: float) -> None:
     """With a constant schedule, `factor * rate` must be a float32 rate too."""
     if isinstance(schedule, Constant) and check.positive("factor", factor) > 1.0:
         limit = check.RATE_MAX / schedule.learning_rate
@@ -139,13 +145,14 @@ class _Clock(ScheduleBase):
 
     _nested = ("schedule",)
 
-    def _wrap(self, schedule, every_name, every, name):
+    def _wrap(self, schedule: Schedule | float, every_name: str, every: int,
+              name: str | None) -> None:
         self.schedule = as_schedule("schedule", schedule)
         setattr(self, every_name, check.steps(every_name, every, 1))
         self._every = getattr(self, every_name)
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         return self.schedule(as_step(step) // const(self._every))
 
 
@@ -178,7 +185,7 @@ class PerEpoch(_Clock):
     [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25]
     """
 
-    def __init__(self, schedule, steps_per_epoch: int, name: str | None = None):
+    def __init__(self, schedule: Schedule | float, steps_per_epoch: int, name: str | None = None):
         super().__init__()
         self._wrap(schedule, "steps_per_epoch", steps_per_epoch, name)
 
@@ -214,7 +221,9 @@ class PerUpdate(_Clock):
     [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25]
     """
 
-    def __init__(self, schedule, accumulation_steps: int, name: str | None = None):
+    def __init__(
+        self, schedule: Schedule | float, accumulation_steps: int, name: str | None = None
+    ):
         super().__init__()
         self._wrap(schedule, "accumulation_steps", accumulation_steps, name)
 
@@ -249,11 +258,11 @@ class Shifted(ScheduleBase):
 
     _nested = ("schedule",)
 
-    def __init__(self, schedule, offset: int, name: str | None = None):
+    def __init__(self, schedule: Schedule | float, offset: int, name: str | None = None):
         super().__init__()
         self.schedule = as_schedule("schedule", schedule)
         self.offset = check.integer("offset", offset, -check.MAX_STEPS, check.MAX_STEPS)
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         return self.schedule(shift(step, self.offset))

@@ -4,10 +4,11 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import keras
 import numpy as np
+import numpy.typing as npt
 from keras import ops
 
 from keras_lr import _checks as check
@@ -25,9 +26,10 @@ from keras_lr.schedules._math import (
 )
 
 MAX_TABLE = 1_000_000  # entries of a tabulated schedule
+Tensor = Any  # a backend tensor (Keras ships no type information)
 
 
-def _table(values, dtype):
+def _table(values: npt.ArrayLike, dtype: str) -> Tensor:
     return ops.convert_to_tensor(np.asarray(values, dtype=dtype))
 
 
@@ -104,7 +106,7 @@ class Interpolated(ScheduleBase):
         self._rates = [p[1] for p in pairs]
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         step = as_step(step)
         steps, rates = self._steps, self._rates
         if len(steps) == 1:
@@ -164,7 +166,7 @@ class Tabulated(ScheduleBase):
         self.steps_per_value = check.steps("steps_per_value", steps_per_value, 1)
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         index = at_most(as_step(step) // const(self.steps_per_value), const(len(self.values) - 1))
         return ops.take(_table(self.values, "float32"), ops.cast(index, "int32"))
 
@@ -244,7 +246,7 @@ def from_function(
     name = getattr(fn, "__name__", "fn")
     values: list[float] = []
     for i in range(length):
-        value = fn(i, values[-1] if values else learning_rate) if chained else fn(i)
+        value: object = fn(i, values[-1] if values else learning_rate) if chained else fn(i)
         value = _scalar(value)
         if learning_rate is not None and not chained and isinstance(value, float):
             value *= learning_rate
@@ -256,7 +258,7 @@ def from_function(
     return Tabulated(values, every)
 
 
-def _takes_two(fn):
+def _takes_two(fn: Callable[..., object]) -> bool:
     """Whether `fn` takes a second positional argument (Keras's `fn(epoch, lr)`)."""
     try:
         params = inspect.signature(fn).parameters.values()
@@ -267,7 +269,7 @@ def _takes_two(fn):
     return len(required) >= 2
 
 
-def _scalar(value):
+def _scalar(value: object) -> object:
     """A Python float from a number or a scalar array/tensor; `value` itself otherwise."""
     if isinstance(value, bool):
         return value

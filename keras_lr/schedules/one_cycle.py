@@ -1,6 +1,7 @@
 """The 1-cycle policy (Smith & Topin 2018), as PyTorch's `OneCycleLR`."""
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import keras
 from keras import ops
@@ -19,8 +20,11 @@ from keras_lr.schedules._math import (
 
 __all__ = ["OneCycle", "phased"]
 
+Tensor = Any  # a backend tensor (Keras ships no type information)
 
-def phased(step, ends, levels, shape):
+
+def phased(step: int | Tensor, ends: Sequence[float], levels: Sequence[float],
+           shape: str) -> Tensor:
     """Anneal `levels[i] -> levels[i + 1]` over phase `i`.
 
     Phase `i` covers the steps up to `ends[i]` (floats, increasing) not
@@ -120,16 +124,16 @@ class OneCycle(ScheduleBase):
         )
         self.name = name
 
-    def _ends(self):
+    def _ends(self) -> list[float]:
         warm_end = self.pct_start * self.total_steps - 1.0
         last = self.total_steps - 1.0
         return [warm_end, 2 * warm_end, last] if self.three_phase else [warm_end, last]
 
-    def _curve(self, step, levels):
+    def _curve(self, step: int | Tensor, levels: list[float]) -> Tensor:
         step = at_most(as_step(step), const(self.total_steps - 1))
         return phased(step, self._ends(), levels, self.anneal_strategy)
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         peak = self.max_learning_rate
         initial = peak / self.div_factor
         final = initial / self.final_div_factor
@@ -137,7 +141,8 @@ class OneCycle(ScheduleBase):
             return self._curve(step, [initial, peak, initial, final])
         return self._curve(step, [initial, peak, final])
 
-    def momentum(self, step, base_momentum=0.85, max_momentum=0.95):
+    def momentum(self, step: int | Tensor, base_momentum: float = 0.85,
+                 max_momentum: float = 0.95) -> Tensor:
         """The momentum that 1-cycle pairs with this rate at `step`.
 
         It moves inversely to the rate, as in PyTorch's `OneCycleLR`: from

@@ -1,5 +1,8 @@
 """A product of schedules: PyTorch's `ChainedScheduler` of multiplicative schedulers."""
 
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
 import keras
 from keras import ops
 
@@ -8,6 +11,9 @@ from keras_lr.schedules._base import ScheduleBase
 from keras_lr.schedules.basic import as_schedule
 
 __all__ = ["Multiplied"]
+
+Schedule: TypeAlias = keras.optimizers.schedules.LearningRateSchedule
+Tensor = Any  # a backend tensor (Keras ships no type information)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -48,7 +54,7 @@ class Multiplied(ScheduleBase):
 
     _nested = ("schedules",)
 
-    def __init__(self, schedules: list, name: str | None = None):
+    def __init__(self, schedules: Sequence[Schedule | float], name: str | None = None):
         super().__init__()
         if isinstance(schedules, (str, bytes)) or not isinstance(schedules, (list, tuple)) \
                 or not schedules:
@@ -57,7 +63,7 @@ class Multiplied(ScheduleBase):
         self.schedules = [as_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         lr = self.schedules[0](step)
         for child in self.schedules[1:]:
             lr = lr * ops.cast(child(step), lr.dtype)

@@ -1,6 +1,7 @@
 """Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017)."""
 
 import math
+from typing import Any
 
 import keras
 import numpy as np
@@ -21,10 +22,12 @@ from keras_lr.schedules._math import (
 
 __all__ = ["CosineWarmRestarts"]
 
+Tensor = Any  # a backend tensor (Keras ships no type information)
+
 MAX_CYCLES = 4096
 
 
-def cycle_starts(period, t_mul, cycles=None):
+def cycle_starts(period: float, t_mul: float, cycles: int | None = None) -> list[float] | None:
     """Every cycle start up to the largest step (or of the first `cycles` cycles), as
     Python floats, or None if that takes more than `MAX_CYCLES` cycles (`t_mul`
     very close to 1, or short fractional cycles)."""
@@ -40,7 +43,8 @@ def cycle_starts(period, t_mul, cycles=None):
 T_MUL_MAX = 1e6
 
 
-def cycle_position(step, period, t_mul, cycles=None):
+def cycle_position(step: Tensor, period: float, t_mul: float,
+                   cycles: int | None = None) -> tuple[Tensor, Tensor]:
     """(cycle index, fraction of that cycle done) at integer `step`.
 
     Cycle `i` lasts `period * t_mul ** i` steps. With `t_mul == 1` and a
@@ -74,7 +78,7 @@ def cycle_position(step, period, t_mul, cycles=None):
     return as_float(index), (as_float(step - first) + lag) / length
 
 
-def _log_position(step, period, t_mul):
+def _log_position(step: Tensor, period: float, t_mul: float) -> tuple[Tensor, Tensor]:
     t = ops.cast(step, "float64")
     cycle = floor64(ops.log1p(t * ((t_mul - 1.0) / period)) / math.log(t_mul) + 1e-12)
     grown = ops.power(t_mul, cycle)
@@ -82,12 +86,12 @@ def _log_position(step, period, t_mul):
     return as_float(cycle), as_float((t - start) / (grown * period))
 
 
-def _whole(value):
+def _whole(value: float) -> float:
     """`value` as an int where it is a whole number (so configs keep integers)."""
     return int(value) if value == int(value) else value
 
 
-def limit_step(period, t_mul, cycle_limit):
+def limit_step(period: float, t_mul: float, cycle_limit: float) -> int | None:
     """The first integer step after `cycle_limit` (possibly fractional) cycles, or
     None beyond the largest step. A hair below the float end counts as the end, so
     `(n / c) * c` cycles of length `n / c` end at step `n`."""
@@ -204,7 +208,7 @@ class CosineWarmRestarts(ScheduleBase):
             check.fail(bad[0], f"such that at most {MAX_CYCLES} cycles (or `cycle_limit`) "
                        "reach step 2**32 - 1 on JAX without `jax_enable_x64`", bad[1])
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         step = as_step(step)
         cycle, done = cycle_position(step, self.first_decay_steps, self.t_mul, self._cycles)
         if self.k_decay != 1.0:

@@ -1,6 +1,6 @@
 """Warmup around any schedule, and warmup-stable-decay."""
 
-from typing import Literal
+from typing import Any, Literal
 
 import keras
 from keras import ops
@@ -23,8 +23,11 @@ from keras_lr.schedules.basic import as_schedule
 
 __all__ = ["Warmup", "WarmupStableDecay"]
 
+Tensor = Any  # a backend tensor (Keras ships no type information)
 
-def ramp(step, warmup_steps, target, start_factor, shape, start=None):
+
+def ramp(step: Tensor, warmup_steps: int, target: float | Tensor, start_factor: float | None,
+         shape: str, start: float | None = None) -> Tensor:
     """Warm up to `target` at `warmup_steps` from `start` at step 0, or from
     `start_factor * target` (`None`: `1 / (warmup_steps + 1)`)."""
     pct = as_float(step) * (1.0 / warmup_steps)  # callers select the ramp only below warmup
@@ -35,7 +38,8 @@ def ramp(step, warmup_steps, target, start_factor, shape, start=None):
     return target * anneal(start_factor, 1.0, pct, shape)
 
 
-def _start(start_factor, initial_learning_rate):
+def _start(start_factor: float | None,
+           initial_learning_rate: float | None) -> tuple[float | None, float | None]:
     """(start_factor, initial_learning_rate), checked: at most one of them."""
     if start_factor is not None:
         start_factor = check.in_range("start_factor", start_factor, 0.0, 1.0)
@@ -153,7 +157,7 @@ class Warmup(ScheduleBase):
         check.steps_total(("warmup_steps", "hold_steps"), (self.warmup_steps, self.hold_steps))
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         step = as_step(step)
         warm = const(self.warmup_steps)
         held = self.warmup_steps + self.hold_steps
@@ -249,7 +253,7 @@ class WarmupStableDecay(ScheduleBase):
         self.warmup_shape = check.one_of("warmup_shape", warmup_shape, SHAPES, SHAPE_ALIASES)
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step: int | Tensor) -> Tensor:
         step = as_step(step)
         peak = self.max_learning_rate
         begin = self.warmup_steps + self.stable_steps
