@@ -56,9 +56,9 @@ class SpikeGuard(keras.callbacks.Callback):
     is checked on the device, then written over the old one, one variable at
     a time.
 
-    Where Keras dispatches batch-end hooks asynchronously (JAX and PyTorch,
-    Keras 3.6 and later, when no other callback needs them synchronous), the
-    guard keeps that dispatch: it judges a batch at the next batch's start,
+    Where Keras dispatches batch-end hooks asynchronously (PyTorch, Keras 3.6
+    and later, when no other callback needs them synchronous), the guard
+    keeps that dispatch: it judges a batch at the next batch's start,
     before the next update, and the epoch's last batch before validation or
     at the epoch's end (mending the epoch's training logs there if it rolled
     back). The guard computes the same; only when it stops training
@@ -99,9 +99,12 @@ class SpikeGuard(keras.callbacks.Callback):
     ```
     """
 
-    # Keras 3.6+: its batch-end hook is safe on Keras's worker thread, where it does nothing
-    # (the batch is judged at the next one's start); on the loop's thread it judges at once.
-    async_safe = True
+    @property
+    def async_safe(self):
+        """Keras 3.6+: the batch-end hook may run on Keras's worker thread, where it does
+        nothing (the batch is judged at the next one's start); on the loop's, it judges at
+        once. Not on JAX: reading the loss between steps writes the whole state back."""
+        return keras.backend.backend() != "jax"
 
     def __init__(self, threshold: float = 4.0, factor: float = 0.5, snapshot_freq: int = 100,
                  warmup: int = 0, window: int = 50, max_rollbacks: int = 5, skip_limit: int = 3,
@@ -188,7 +191,9 @@ class SpikeGuard(keras.callbacks.Callback):
         self._pending = None
         if self._loss is not None:
             _keras.sync_state(self.model)
-            self._judge(end, {"loss": self._loss.result()})
+            total, count = (np.asarray(ops.convert_to_numpy(v))
+                            for v in (self._loss.total, self._loss.count))  # Keras's Mean
+            self._judge(end, {"loss": total / count.astype(total.dtype) if count else 0.0})
 
     def _finish_epoch(self):
         """Judge the epoch's last batch if its batch-end hook was asynchronous; after a
