@@ -422,10 +422,10 @@ def test_compare_on_blobs_trains_the_conv_net_on_the_generated_images(run, tmp_p
 
     monkeypatch.setattr(_inputs, "BLOBS_SIZES", {False: (96, 64), True: (96, 64)})
     seen = []
-    original = compare._compare_run
-    monkeypatch.setattr(compare, "_compare_run", lambda data, *a: seen.append(data) or original(
-        data, *a))
-    status, out, err = run("compare", "--data", "blobs", "--seed", "3", "--schedules",
+    original = _inputs.compare_data
+    monkeypatch.setattr(_inputs, "compare_data", lambda args: seen.append(original(args)) or
+                        seen[-1])
+    status, _, err = run("compare", "--data", "blobs", "--seed", "3", "--schedules",
                            "constant", "--optimizers", "sgd", "--epochs", "1", "--lr", "0.05",
                            "--output", "out")
     assert status == 0, err[-2000:]

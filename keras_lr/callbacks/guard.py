@@ -100,10 +100,9 @@ class SpikeGuard(keras.callbacks.Callback):
     """
 
     @property
-    def async_safe(self):
-        """Keras 3.6+: the batch-end hook may run on Keras's worker thread, where it does
-        nothing (the batch is judged at the next one's start); on the loop's, it judges at
-        once. Not on JAX: reading the loss between steps writes the whole state back."""
+    def async_safe(self):  # Keras 3.6+: the batch-end hook may run on Keras's worker thread
+        # (it does nothing there: judged at the next batch's start). Not on JAX: reading the
+        # loss between steps there writes the whole state back.
         return keras.backend.backend() != "jax"
 
     def __init__(self, threshold: float = 4.0, factor: float = 0.5, snapshot_freq: int = 100,
@@ -132,7 +131,7 @@ class SpikeGuard(keras.callbacks.Callback):
         self._pending: int | None = None  # the first step of a batch not judged yet
         self._thread: int | None = None  # the fit loop's
         self._relog: dict | None = None  # the epoch's training logs, after a rollback at its end
-        self._restores = 0
+        self._restores, self._stopped = 0, False
         self._recent: collections.deque[float] = collections.deque(maxlen=self.window)
 
     def get_state(self) -> dict:
@@ -156,7 +155,7 @@ class SpikeGuard(keras.callbacks.Callback):
         self._recent.clear()
         self._epoch, self._seen, self._mean = None, 0, 0.0
         self.snapshot = None  # taken at the first batch: after every on_train_begin
-        self._pending = None
+        self._pending, self._stopped = None, False
         self._loss = next((m for m in self.model.metrics if m.name == "loss"), None)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -168,7 +167,7 @@ class SpikeGuard(keras.callbacks.Callback):
         self._thread = threading.get_ident()
         if self._pending is not None:  # its batch-end hook ran on Keras's worker thread
             self._judge_pending(batch - 1)
-        self._pending = batch
+        self._pending = None if self._stopped else batch  # a batch run after it gave up
         if self.snapshot is None:
             optimizer = self.model.optimizer
             if not optimizer.built:  # TensorFlow builds it in the first step: its slots now
@@ -273,7 +272,7 @@ class SpikeGuard(keras.callbacks.Callback):
             warnings.warn(f"SpikeGuard: {reason} after {self.rollbacks} rollbacks "
                           f"(max_rollbacks={self.max_rollbacks}); training stops.",
                           stacklevel=3)
-            self.model.stop_training = True
+            self.model.stop_training = self._stopped = True
             return
         _keras.sync_state(self.model)
         self.snapshot.restore()
