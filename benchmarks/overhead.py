@@ -113,9 +113,9 @@ def variants(total):
             cosine, lambda: [keras_lr.ReduceLROnPlateau("loss", patience=100)]),
         "LearningRateMonitor": (cosine, lambda: [keras_lr.LearningRateMonitor()]),
         "SpikeGuard (snapshot every 100)": (
-            cosine, lambda: [keras_lr.SpikeGuard(snapshot_every=100, verbose=0)]),
+            cosine, lambda: [keras_lr.SpikeGuard(snapshot_freq=100, verbose=0)]),
         "UpdateMonitor (every 100 updates)": (
-            cosine, lambda: [keras_lr.UpdateMonitor(every_n_updates=100)]),
+            cosine, lambda: [keras_lr.UpdateMonitor(update_freq=100)]),
         "Python per-batch LR callback": (
             0.05, lambda: [PythonPerBatchLR(keras_lr.OneCycle(0.05, total))]),
     }

@@ -70,19 +70,6 @@ def digits_data(quick):
             scaler.transform(x_va).astype("float32"), y_va)
 
 
-def conv_net():
-    def block(filters):
-        return [keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
-                keras.layers.BatchNormalization(), keras.layers.ReLU()]
-    return keras.Sequential([
-        keras.Input((16, 16, 1)),
-        *block(16), keras.layers.MaxPooling2D(),
-        *block(32), *block(32), keras.layers.MaxPooling2D(),
-        *block(48), keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-
-
 def mlp():
     return keras.Sequential([
         keras.Input((64,)),
@@ -94,7 +81,7 @@ def mlp():
 
 TASKS = {
     "blobs": dict(
-        data=blobs_data, model=conv_net, batch=128, target=0.75, budgets=(4, 8),
+        data=blobs_data, model=datasets.blobs_model, batch=128, target=0.75, budgets=(4, 8),
         optimizer=lambda lr: keras.optimizers.SGD(lr, momentum=0.9, weight_decay=5e-4),
         label="SGD momentum 0.9, weight decay 5e-4", grid=(0.05, 0.15, 0.4, 1.0, 2.5)),
     "digits": dict(

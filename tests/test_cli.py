@@ -412,3 +412,30 @@ def test_readme_main_command_runs_verbatim(tmp_path):
     losses = [float(r["best_val_loss"]) for r in rows]
     assert losses == sorted(losses)  # ranked
     assert "| 1 |" in result.stdout and "| 36 |" in result.stdout
+
+
+def test_compare_on_blobs_trains_the_conv_net_on_the_generated_images(run, tmp_path,
+                                                                       monkeypatch):
+    """`--data blobs`: keras_lr.datasets.blobs (sizes made small here) and its conv net."""
+    from keras_lr import datasets
+    from keras_lr.cli import _inputs
+
+    monkeypatch.setattr(_inputs, "BLOBS_SIZES", {False: (96, 64), True: (96, 64)})
+    seen = []
+    original = _inputs.compare_data
+    monkeypatch.setattr(_inputs, "compare_data", lambda args: seen.append(original(args)) or
+                        seen[-1])
+    status, _, err = run("compare", "--data", "blobs", "--seed", "3", "--schedules",
+                           "constant", "--optimizers", "sgd", "--epochs", "1", "--lr", "0.05",
+                           "--output", "out")
+    assert status == 0, err[-2000:]
+    x, y, x_val, y_val = datasets.blobs(96, 64, seed=3)
+    for name, array in dict(x=x, y=y, x_val=x_val, y_val=y_val).items():
+        np.testing.assert_array_equal(seen[0][name], array)  # images, not flattened
+    model = seen[0]["builtin"][1]()
+    assert model.count_params() == datasets.blobs_model().count_params() == 28_794
+    intro = (tmp_path / "out" / "results.md").read_text().splitlines()[0]
+    assert intro.startswith("Blobs (keras_lr.datasets.blobs, 96 + 64 images), conv net")
+    row = rows_of(tmp_path / "out")[0]
+    assert 0.0 <= float(row["best_val_accuracy"]) <= 1.0 and math.isfinite(
+        float(row["best_val_loss"]))

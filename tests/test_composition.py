@@ -38,9 +38,9 @@ def make(name, folder):
         "one_cycle": lambda: [keras_lr.OneCycleScheduler(0.1, pct_start=0.25)],
         "cyclical": lambda: [keras_lr.CyclicalScheduler(0.01, 0.1, step_size=3,
                                                         cycle_momentum=True)],
-        "guard": lambda: [keras_lr.SpikeGuard(snapshot_every=4, verbose=0)],
+        "guard": lambda: [keras_lr.SpikeGuard(snapshot_freq=4, verbose=0)],
         "lr_monitor": lambda: [keras_lr.LearningRateMonitor()],
-        "update_monitor": lambda: [keras_lr.UpdateMonitor(every_n_updates=5)],
+        "update_monitor": lambda: [keras_lr.UpdateMonitor(update_freq=5)],
         "backup": lambda: [keras.callbacks.BackupAndRestore(str(folder / "backup"))],
         "checkpoint": lambda: [keras.callbacks.ModelCheckpoint(
             str(folder / "w.weights.h5"), save_weights_only=True)],

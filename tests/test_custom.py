@@ -142,7 +142,7 @@ def grad(w):
 
 
 def test_update_ratio_of_plain_sgd_is_lr_times_gradient_norm_over_weight_norm():
-    monitor = keras_lr.UpdateMonitor(every_n_updates=1)
+    monitor = keras_lr.UpdateMonitor(update_freq=1)
     history = probe(keras.optimizers.SGD(0.05)).fit(X, T, batch_size=8, epochs=1, verbose=0,
                                                       callbacks=[monitor])
     w = W0.astype("float64")
@@ -155,7 +155,7 @@ def test_update_ratio_of_plain_sgd_is_lr_times_gradient_norm_over_weight_norm():
 def test_adam_effective_step_matches_numpy_from_its_slots():
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
     model = probe(keras.optimizers.Adam(lr))
-    monitor = keras_lr.UpdateMonitor(every_n_updates=1)
+    monitor = keras_lr.UpdateMonitor(update_freq=1)
     history = model.fit(X, T, batch_size=8, epochs=3, verbose=0, shuffle=False,
                         callbacks=[monitor])
     w, m, v = W0.astype("float64"), 0.0, 0.0
@@ -172,7 +172,7 @@ def test_adam_effective_step_matches_numpy_from_its_slots():
 
 def test_update_monitor_writes_each_layer_to_tensorboard(tmp_path):
     pytest.importorskip("tensorboard")
-    monitor = keras_lr.UpdateMonitor(every_n_updates=2, log_dir=str(tmp_path))
+    monitor = keras_lr.UpdateMonitor(update_freq=2, log_dir=str(tmp_path))
     probe(keras.optimizers.Adam(0.01)).fit(X, T, batch_size=2, epochs=1, verbose=0,
                                           callbacks=[monitor])
     tags = {}

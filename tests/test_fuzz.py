@@ -90,9 +90,9 @@ VALID = {
     keras_lr.Tabulated: dict(values=[0.1, 0.05], steps_per_value=3),
     keras_lr.from_function: dict(fn=lambda epoch: 0.1 / (epoch + 1), length=4, unit="epoch",
                                  steps_per_epoch=3),
-    keras_lr.SpikeGuard: dict(threshold=4.0, factor=0.5, snapshot_every=100, warmup=20,
+    keras_lr.SpikeGuard: dict(threshold=4.0, factor=0.5, snapshot_freq=100, warmup=20,
                               window=50, max_rollbacks=5, skip_limit=3, verbose=0),
-    keras_lr.UpdateMonitor: dict(every_n_updates=100, log_dir=None),
+    keras_lr.UpdateMonitor: dict(update_freq=100, log_dir=None),
 }
 KERAS_SCHEDULES = [n for n in keras_lr.__all__ if hasattr(keras.optimizers.schedules, n)]
 CALLBACKS = [n for n in keras_lr.__all__ if isinstance(getattr(keras_lr, n), type)

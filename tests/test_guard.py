@@ -22,18 +22,18 @@ SCHEDULE = keras.optimizers.schedules.CosineDecay(0.05, 1000)
 
 
 class Batches(keras.utils.PyDataset):
-    """13 batches of 32; batch 6 of the first epoch is corrupted."""
+    """13 batches of 32; batch `at` (6) of the first epoch is corrupted."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, at=6):
         super().__init__()
-        self.kind, self.done = kind, False
+        self.kind, self.at, self.done = kind, at, False
 
     def __len__(self):
         return 13
 
     def __getitem__(self, i):
         x, y = X[32 * i: 32 * i + 32].copy(), Y[32 * i: 32 * i + 32]
-        if i == 6 and not self.done:
+        if i == self.at and not self.done:
             self.done = True
             if self.kind == "spike":
                 x *= 100.0
@@ -59,20 +59,59 @@ class SnapshotCheck(keras.callbacks.Callback):
             self.checked += 1
 
 
-def fit(kind, callbacks):
+def fit(kind, callbacks, at=6, **kwargs):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32, activation="relu"),
                               keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(SCHEDULE, momentum=0.9), loss="mse")
-    history = model.fit(Batches(kind), epochs=6, verbose=0, shuffle=False, callbacks=callbacks)
+    model.compile(keras.optimizers.SGD(SCHEDULE, momentum=0.9), loss="mse", metrics=["mae"])
+    history = model.fit(Batches(kind, at), epochs=6, verbose=0, shuffle=False,
+                        callbacks=callbacks, **kwargs)
     return model, history
+
+
+class Synchronous(keras.callbacks.Callback):
+    """A batch-end hook of its own: Keras then dispatches every batch end synchronously."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
+@pytest.mark.parametrize("at", [6, 12])  # 12: the epoch's last batch, judged at its end
+@pytest.mark.parametrize("validation", [False, True])
+def test_the_guard_and_update_monitor_keep_kerass_asynchronous_dispatch(at, validation):
+    def both():
+        return [keras_lr.SpikeGuard(snapshot_freq=3, verbose=0),
+                keras_lr.UpdateMonitor(update_freq=2)]
+
+    def asynchronous(callbacks):  # Keras 3.6+'s private flag (no such dispatch before)
+        return getattr(keras.callbacks.CallbackList(callbacks), "_async_train", False)
+
+    threaded = BACKEND in ("jax", "torch") and asynchronous([])
+    assert asynchronous([keras_lr.UpdateMonitor()]) == threaded
+    # On JAX the guard judges on the loop's thread: reading the loss between steps there
+    # would write JAX's whole state back each step.
+    assert asynchronous(both()) == (threaded and BACKEND == "torch")
+    assert not asynchronous([*both(), Synchronous()])
+    callbacks = both
+    if BACKEND == "jax":  # the monitor alone is dispatched asynchronously: compare it
+        if (at, validation) != (6, False):
+            pytest.skip("the guard's batch ends are synchronous on JAX")
+        callbacks, at = (lambda: both()[1:]), -1  # no spike: unguarded
+    kwargs = dict(validation_data=(X[:64], Y[:64])) if validation else {}
+    runs = [fit("spike", [*callbacks(), *extra], at, **kwargs) for extra in ([], [Synchronous()])]
+    (model, history), (synchronous, reference) = runs
+    assert history.history == reference.history  # the same rollback, logs and measurements
+    assert "update_ratio_median" in history.history
+    assert history.history.get("rollbacks", [1] * 6) == [1] * 6 and len(history.epoch) == 6
+    for got, want in zip(model.get_weights(), synchronous.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_guard_skips_a_nan_update_in_the_step():
     model, _ = fit("nan", [])
     assert not all(np.isfinite(w).all() for w in model.get_weights())  # without: NaN
 
-    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_every=3, warmup=3, verbose=0)
+    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_freq=3, warmup=3, verbose=0)
     model, history = fit("nan", [guard])
     assert guard.rollbacks == 0  # nothing to roll back: the update was never applied
     assert history.history["skipped_updates"] == [1] * 6
@@ -88,7 +127,7 @@ def test_guard_rolls_back_a_spike_cools_the_rate_and_finishes():
     model, _ = fit("spike", [])
     assert not all(np.isfinite(w).all() for w in model.get_weights())  # without: NaN
 
-    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_every=3, warmup=3, verbose=0)
+    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_freq=3, warmup=3, verbose=0)
     check = SnapshotCheck(guard)
     model, history = fit("spike", [guard, check])
     assert guard.rollbacks == 1 and check.checked == 1
@@ -102,7 +141,7 @@ def test_guard_rolls_back_a_spike_cools_the_rate_and_finishes():
 
 
 def test_guard_composes_with_plateau_and_its_state_survives_a_reload(tmp_path):
-    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_every=3, warmup=3, verbose=0)
+    guard = keras_lr.SpikeGuard(factor=0.5, snapshot_freq=3, warmup=3, verbose=0)
     plateau = keras_lr.ReduceLROnPlateau("loss", factor=0.1, patience=100)
     model, _ = fit("spike", [guard, plateau])
     state = guard.get_state()
@@ -118,7 +157,7 @@ def test_guard_composes_with_plateau_and_its_state_survives_a_reload(tmp_path):
 
 
 def test_guard_stops_after_max_rollbacks():
-    guard = keras_lr.SpikeGuard(snapshot_every=3, warmup=3, max_rollbacks=0, verbose=0)
+    guard = keras_lr.SpikeGuard(snapshot_freq=3, warmup=3, max_rollbacks=0, verbose=0)
     with pytest.warns(UserWarning, match="max_rollbacks=0"):
         _model, history = fit("spike", [guard])
     assert len(history.history["loss"]) == 1  # stopped in the first epoch
@@ -141,7 +180,7 @@ def test_guard_under_steps_per_execution_and_mixed_precision(setting, kind):
                                   keras.layers.Dense(1, dtype="float32")])
         model.compile(keras.optimizers.SGD(SCHEDULE, momentum=0.9), loss="mse",
                       **SETTINGS[setting])
-        guard = keras_lr.SpikeGuard(snapshot_every=3, verbose=0)
+        guard = keras_lr.SpikeGuard(snapshot_freq=3, verbose=0)
         history = model.fit(Batches(kind), epochs=4, verbose=0, shuffle=False, callbacks=[guard])
     finally:
         keras.config.set_dtype_policy(policy)
@@ -157,7 +196,7 @@ def test_guard_under_steps_per_execution_and_mixed_precision(setting, kind):
 
 @pytest.mark.parametrize(("bad", "message"), [
     (dict(threshold=1.0), "threshold"), (dict(factor=0.0), "factor"),
-    (dict(snapshot_every=0), "snapshot_every"), (dict(window=0), "window"),
+    (dict(snapshot_freq=0), "snapshot_freq"), (dict(window=0), "window"),
     (dict(max_rollbacks=-1), "max_rollbacks"),
 ])
 def test_guard_validates_its_arguments(bad, message):
@@ -212,7 +251,7 @@ def test_the_guard_keeps_one_host_copy():
     model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(2048, activation="relu"),
                               keras.layers.Dense(512, activation="relu"), keras.layers.Dense(1)])
     model.compile(keras.optimizers.Adam(1e-3), loss="mse")  # 3.2 M values with the slots
-    guard = keras_lr.SpikeGuard(snapshot_every=4, verbose=0)
+    guard = keras_lr.SpikeGuard(snapshot_freq=4, verbose=0)
     model.fit(X[:128], Y[:128], batch_size=32, epochs=1, verbose=0, callbacks=[guard])
     first = [id(b) for b in guard.snapshot.buffers]
     state = sum(b.nbytes for b in guard.snapshot.buffers)
@@ -223,3 +262,11 @@ def test_the_guard_keeps_one_host_copy():
     assert [id(b) for b in guard.snapshot.buffers] == first
     largest = max(b.nbytes for b in guard.snapshot.buffers)
     assert peak <= largest + 0.1 * state  # not a second copy of the state
+
+
+def test_snapshot_every_is_a_deprecated_name_of_snapshot_freq():
+    with pytest.warns(DeprecationWarning, match=r"snapshot_every=.*use `snapshot_freq=`"):
+        old = keras_lr.SpikeGuard(snapshot_every=7)
+    assert old.snapshot_freq == keras_lr.SpikeGuard(snapshot_freq=7).snapshot_freq == 7
+    with pytest.raises(TypeError, match="snapshot_evry"):
+        keras_lr.SpikeGuard(snapshot_evry=7)

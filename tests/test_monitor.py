@@ -3,6 +3,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 import keras_lr
 from tests import scenarios as S
@@ -53,3 +54,9 @@ def test_helpers_read_through_loss_scale_optimizer():
     assert keras_lr.get_learning_rate(wrapped) == 0.25
     assert keras_lr.get_momentum(wrapped) == 0.5
     assert keras_lr.get_momentum(keras.optimizers.Adagrad()) is None
+
+
+def test_every_n_updates_is_a_deprecated_name_of_update_freq():
+    with pytest.warns(DeprecationWarning, match=r"every_n_updates=.*use `update_freq=`"):
+        old = keras_lr.UpdateMonitor(every_n_updates=7)
+    assert old.update_freq == keras_lr.UpdateMonitor(update_freq=7).update_freq == 7

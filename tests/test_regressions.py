@@ -52,7 +52,7 @@ class Batches(keras.utils.PyDataset):
                                    keras_lr.CyclicalScheduler(0.005, 0.05, step_size=3)])
 def test_01_the_guard_cools_a_cycle_callbacks_rate(cycle):
     model = mlp(keras.optimizers.SGD(0.01, momentum=0.9))
-    guard = keras_lr.SpikeGuard(snapshot_every=2, verbose=0)
+    guard = keras_lr.SpikeGuard(snapshot_freq=2, verbose=0)
     rates = []
 
     class Rate(keras.callbacks.Callback):
@@ -87,7 +87,7 @@ def test_02_and_17_a_resumed_guard_rolls_back_to_the_restored_state(tmp_path):
 
     # A new process: a fresh model, the guard listed before BackupAndRestore, a spike.
     model = mlp(keras.optimizers.SGD(COSINE, momentum=0.9))
-    guard = keras_lr.SpikeGuard(snapshot_every=50, verbose=0)
+    guard = keras_lr.SpikeGuard(snapshot_freq=50, verbose=0)
     guard.set_state(state)  # 17: the saved factor comes back with the weights
     after = []
 
@@ -114,7 +114,7 @@ def test_03_a_legitimately_infinite_buffer_is_restored_but_not_judged():
         def call(self, x):
             return keras.ops.maximum(x, self.floor)
 
-    guard = keras_lr.SpikeGuard(snapshot_every=2, verbose=0)
+    guard = keras_lr.SpikeGuard(snapshot_freq=2, verbose=0)
     history = mlp(keras.optimizers.SGD(0.01), Floor()).fit(
         X, Y, batch_size=32, epochs=2, verbose=0, callbacks=[guard])
     assert guard.rollbacks == 0 and np.isfinite(history.history["loss"]).all()
@@ -156,7 +156,7 @@ def test_04_an_interrupted_cycle_does_not_leak_into_a_plain_fit(recompile):
 def test_07_the_update_monitor_measures_real_updates_under_accumulation():
     model = mlp(keras.optimizers.Adam(0.01, gradient_accumulation_steps=2))
     history = model.fit(X, Y, batch_size=32, epochs=4, verbose=0, shuffle=False,
-                        callbacks=[keras_lr.UpdateMonitor(every_n_updates=3)])
+                        callbacks=[keras_lr.UpdateMonitor(update_freq=3)])
     assert all(r > 0 for r in history.history["update_ratio_median"])
     assert np.isfinite(history.history["effective_step_median"]).all()
 
@@ -165,7 +165,7 @@ def test_08_the_update_monitor_reports_adams_step_only_for_adam():
     for optimizer, reported in [(keras.optimizers.Adam(0.01), True),
                                 (keras.optimizers.Nadam(0.01), False)]:
         history = mlp(optimizer).fit(X, Y, batch_size=32, epochs=1, verbose=0,
-                                     callbacks=[keras_lr.UpdateMonitor(every_n_updates=1)])
+                                     callbacks=[keras_lr.UpdateMonitor(update_freq=1)])
         assert ("effective_step_median" in history.history) == reported
 
 

@@ -2,6 +2,7 @@
 
 import collections
 import math
+import threading
 import warnings
 from typing import Any
 
@@ -38,7 +39,7 @@ class SpikeGuard(keras.callbacks.Callback):
        snapshot back, bit for bit, and multiplies the rate of every later
        update by `factor`. The snapshot is the state when training began
        (after `BackupAndRestore` has restored a run, the optimizer built) and
-       every `snapshot_every` healthy updates after that; a snapshot whose
+       every `snapshot_freq` healthy updates after that; a snapshot whose
        weights or slots are not finite is a spike too.
     3. After `max_rollbacks` rollbacks the guard stops training, with a
        warning that says so.
@@ -55,6 +56,14 @@ class SpikeGuard(keras.callbacks.Callback):
     is checked on the device, then written over the old one, one variable at
     a time.
 
+    Where Keras dispatches batch-end hooks asynchronously (PyTorch, Keras 3.6
+    and later, when no other callback needs them synchronous), the guard
+    keeps that dispatch: it judges a batch at the next batch's start,
+    before the next update, and the epoch's last batch before validation or
+    at the epoch's end (mending the epoch's training logs there if it rolled
+    back). The guard computes the same; only when it stops training
+    (`max_rollbacks`) has the batch already started run.
+
     To resume from a weights-only checkpoint (`BackupAndRestore`,
     `ModelCheckpoint(save_weights_only=True)`), save `get_state()` with it
     and call `set_state(state)` before `fit`: the count and the cooled rate
@@ -67,7 +76,8 @@ class SpikeGuard(keras.callbacks.Callback):
     Args:
         threshold: The spike factor over the recent mean loss, > 1.
         factor: What a rollback multiplies the rate by, in (0, 1].
-        snapshot_every: Updates between snapshots, an integer > 0.
+        snapshot_freq: Updates between snapshots, an integer > 0
+            (`snapshot_every`: its deprecated name, until keras-lr 0.4).
         warmup: Updates before spikes (not NaN) are looked for, >= 0.
         window: Healthy batch losses in the running mean, an integer > 0.
         max_rollbacks: Rollbacks allowed before training stops, >= 0.
@@ -83,29 +93,30 @@ class SpikeGuard(keras.callbacks.Callback):
     Example:
 
     ```python
-    guard = keras_lr.SpikeGuard(threshold=5.0, factor=0.5, snapshot_every=50)
+    guard = keras_lr.SpikeGuard(threshold=5.0, factor=0.5, snapshot_freq=50)
     model.fit(x, y, epochs=10, callbacks=[guard])
     print(guard.rollbacks, keras_lr.get_learning_rate(model.optimizer))
     ```
     """
 
-    def __init__(
-        self,
-        threshold: float = 4.0,
-        factor: float = 0.5,
-        snapshot_every: int = 100,
-        warmup: int = 0,
-        window: int = 50,
-        max_rollbacks: int = 5,
-        skip_limit: int = 3,
-        verbose: int = 1,
-    ):
+    @property
+    def async_safe(self):  # Keras 3.6+: the batch-end hook may run on Keras's worker thread
+        # (it does nothing there: judged at the next batch's start). Not on JAX: reading the
+        # loss between steps there writes the whole state back.
+        return keras.backend.backend() != "jax"
+
+    def __init__(self, threshold: float = 4.0, factor: float = 0.5, snapshot_freq: int = 100,
+                 warmup: int = 0, window: int = 50, max_rollbacks: int = 5, skip_limit: int = 3,
+                 verbose: int = 1, **kwargs):
         super().__init__()
+        snapshot_freq = check.renamed(type(self).__name__, kwargs,
+                                      {"snapshot_every": "snapshot_freq"},
+                                      {"snapshot_freq": snapshot_freq})["snapshot_freq"]
         self.threshold = check.number("threshold", threshold)
         if self.threshold <= 1.0:
             check.fail("threshold", "> 1", threshold)
         self.factor = check.in_range("factor", factor, 0.0, 1.0, closed=(False, True))
-        self.snapshot_every = check.steps("snapshot_every", snapshot_every, 1)
+        self.snapshot_freq = check.steps("snapshot_freq", snapshot_freq, 1)
         self.warmup = check.steps("warmup", warmup)
         self.window = check.integer("window", window, 1, 10**6)
         self.max_rollbacks = check.steps("max_rollbacks", max_rollbacks)
@@ -117,6 +128,10 @@ class SpikeGuard(keras.callbacks.Callback):
         self._metrics: tuple = ()
         self._epoch: int | None = None
         self._seen, self._mean, self._offset, self._nonfinite = 0, 0.0, 0, 0
+        self._pending: int | None = None  # the first step of a batch not judged yet
+        self._thread: int | None = None  # the fit loop's
+        self._relog: dict | None = None  # the epoch's training logs, after a rollback at its end
+        self._restores, self._stopped = 0, False
         self._recent: collections.deque[float] = collections.deque(maxlen=self.window)
 
     def get_state(self) -> dict:
@@ -140,12 +155,19 @@ class SpikeGuard(keras.callbacks.Callback):
         self._recent.clear()
         self._epoch, self._seen, self._mean = None, 0, 0.0
         self.snapshot = None  # taken at the first batch: after every on_train_begin
+        self._pending, self._stopped = None, False
+        self._loss = next((m for m in self.model.metrics if m.name == "loss"), None)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._seen, self._mean, self._offset = 0, 0.0, 0  # Keras resets the running loss
+        self._relog = None
 
     def on_train_batch_begin(self, batch, logs=None):
+        self._thread = threading.get_ident()
+        if self._pending is not None:  # its batch-end hook ran on Keras's worker thread
+            self._judge_pending(batch - 1)
+        self._pending = None if self._stopped else batch  # a batch run after it gave up
         if self.snapshot is None:
             optimizer = self.model.optimizer
             if not optimizer.built:  # TensorFlow builds it in the first step: its slots now
@@ -158,6 +180,35 @@ class SpikeGuard(keras.callbacks.Callback):
                     "back to.")
 
     def on_train_batch_end(self, batch, logs=None):
+        if threading.get_ident() != self._thread:
+            return  # Keras's asynchronous dispatch: judged at the next batch's start
+        self._pending = None
+        self._judge(batch, logs)
+
+    def _judge_pending(self, end):
+        """Judge the batch that ended at step `end` from the running loss, read now."""
+        self._pending = None
+        if self._loss is not None:
+            _keras.sync_state(self.model)
+            total, count = (np.asarray(ops.convert_to_numpy(v))
+                            for v in (self._loss.total, self._loss.count))  # Keras's Mean
+            self._judge(end, {"loss": total / count.astype(total.dtype) if count else 0.0})
+
+    def _finish_epoch(self):
+        """Judge the epoch's last batch if its batch-end hook was asynchronous; after a
+        rollback, the epoch's training logs are the metrics put back."""
+        if self._pending is None:
+            return
+        restores = self._restores
+        self._judge_pending(self._pending + (self.model.steps_per_execution or 1) - 1)
+        if self._restores != restores:
+            self._relog = {name: float(np.asarray(ops.convert_to_numpy(value)))
+                           for name, value in self.model.get_metrics_result().items()}
+
+    def on_test_begin(self, logs=None):
+        self._finish_epoch()  # validation inside `fit`: before it sees the weights
+
+    def _judge(self, batch, logs):
         if not logs or "loss" not in logs:
             return
         # `logs["loss"]` is the mean since the metrics were last reset: recover this
@@ -186,13 +237,15 @@ class SpikeGuard(keras.callbacks.Callback):
             # next one, it was the spike (the snapshot is still the state before it).
             self._spike(batch, f"loss {self._recent.pop():.4g} at the first batch")
             return
-        if self._since_snapshot >= self.snapshot_every and not self._take_snapshot():
+        if self._since_snapshot >= self.snapshot_freq and not self._take_snapshot():
             self._spike(batch, "NaN/Inf in the weights")
             return
         self._recent.append(loss)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._finish_epoch()
         if logs is not None:
+            logs.update({k: v for k, v in (self._relog or {}).items() if k in logs})
             logs["rollbacks"] = self.rollbacks
             skipped = [s.skipped for s in _instep.states(self.model) if s.skipped is not None]
             logs["skipped_updates"] = sum(int(ops.convert_to_numpy(v)) for v in skipped)
@@ -219,7 +272,7 @@ class SpikeGuard(keras.callbacks.Callback):
             warnings.warn(f"SpikeGuard: {reason} after {self.rollbacks} rollbacks "
                           f"(max_rollbacks={self.max_rollbacks}); training stops.",
                           stacklevel=3)
-            self.model.stop_training = True
+            self.model.stop_training = self._stopped = True
             return
         _keras.sync_state(self.model)
         self.snapshot.restore()
@@ -235,6 +288,7 @@ class SpikeGuard(keras.callbacks.Callback):
     def _restore_metrics(self, batch):
         """The epoch's running metrics as at the snapshot (reset if it is older)."""
         _keras.sync_state(self.model)
+        self._restores += 1
         metrics, epoch, seen, mean = self._metrics
         if epoch == self._epoch:
             metrics.restore()

@@ -21,7 +21,7 @@ class UpdateMonitor(keras.callbacks.Callback):
 
     With Adam-family optimizers the step a parameter takes differs from the
     learning rate, so practitioners watch the ratio ‖Δw‖ / ‖w‖ of each layer
-    (healthy around 1e-3). At every `every_n_updates`-th update this callback
+    (healthy around 1e-3). At every `update_freq`-th update this callback
     copies the weights before the update and measures, after it:
 
     - per layer (its trainable variables together): `‖w_after - w_before‖ /
@@ -37,54 +37,61 @@ class UpdateMonitor(keras.callbacks.Callback):
     Updates are the optimizer's real ones: under gradient accumulation a
     micro-batch that only accumulates is not measured, nor is a step that
     `LossScaleOptimizer` or `SpikeGuard` skipped (the next update is). It
-    runs in batch hooks, so with `steps_per_execution = k` a measurement
+    reads an update at the next batch's start (the last one at the epoch's
+    end), with no batch-end hook, so Keras keeps its asynchronous batch-end
+    dispatch (JAX, PyTorch); with `steps_per_execution = k` a measurement
     spans the `k` updates of a chunk (use 1 for per-update values). Cost when
     not in the callbacks: nothing; when there, a host copy of the weights
-    every `every_n_updates` updates (benchmarks/overhead.py).
+    every `update_freq` updates (benchmarks/overhead.py).
 
     Args:
-        every_n_updates: Measure every this many updates, an integer > 0.
+        update_freq: Measure every this many updates, an integer > 0
+            (`every_n_updates`: its deprecated name, until keras-lr 0.4).
         log_dir: Where to write per-layer TensorBoard scalars (`None`: none).
 
     Raises:
-        ValueError: If `every_n_updates` is not an integer > 0.
+        ValueError: If `update_freq` is not an integer > 0.
         TypeError: If `log_dir` is not a path.
 
     Example:
 
     ```python
-    monitor = keras_lr.UpdateMonitor(every_n_updates=50, log_dir="logs")
+    monitor = keras_lr.UpdateMonitor(update_freq=50, log_dir="logs")
     history = model.fit(x, y, epochs=5, callbacks=[monitor])
     history.history["update_ratio_median"]
     ```
     """
 
-    def __init__(self, every_n_updates: int = 100, log_dir: str | None = None):
+    def __init__(self, update_freq: int = 100, log_dir: str | None = None, **kwargs):
         super().__init__()
-        self.every_n_updates = check.steps("every_n_updates", every_n_updates, 1)
+        update_freq = check.renamed(type(self).__name__, kwargs,
+                                    {"every_n_updates": "update_freq"},
+                                    {"update_freq": update_freq})["update_freq"]
+        self.update_freq = check.steps("update_freq", update_freq, 1)
         self.log_dir = check.log_dir("log_dir", log_dir, type(self).__name__)
         self.last: dict[str, float] = {}
         self._writer: ScalarWriter | None = None
         self._before: tuple | None = None
 
     def on_train_begin(self, logs=None):
-        _keras.sync_state(self.model)
         optimizer = _keras.unwrap(self.model.optimizer)
         self._per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
-        self._micro = int(ops.convert_to_numpy(_keras.iterations_of(optimizer)))
-        self._batch = -1
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._batch = -1
+        # The micro-batches done so far (Keras has written JAX's state back between epochs);
+        # batch `b` of this epoch is then micro-batch `self._micro + b`.
+        _keras.sync_state(self.model)
+        self._micro = int(ops.convert_to_numpy(_keras.iterations_of(self.model.optimizer)))
 
     def _updates_done(self):
         return int(ops.convert_to_numpy(_keras.unwrap(self.model.optimizer).iterations))
 
     def on_train_batch_begin(self, batch, logs=None):
+        self._measure()  # the previous batch's update is done: measure it if it was due
         # Due when this batch completes a real update (not a micro-batch that only
-        # accumulates its gradient) whose index is a multiple of `every_n_updates`.
-        update, completes = divmod(self._micro, self._per_update)
-        due = completes == self._per_update - 1 and update % self.every_n_updates == 0
+        # accumulates its gradient) whose index is a multiple of `update_freq`.
+        update, completes = divmod(self._micro + batch, self._per_update)
+        due = completes == self._per_update - 1 and update % self.update_freq == 0
         if self._before is None and due:
             _keras.sync_state(self.model)
             optimizer = _keras.unwrap(self.model.optimizer)
@@ -92,15 +99,15 @@ class UpdateMonitor(keras.callbacks.Callback):
                 name: [_host(v) for v in variables] for name, variables in self._layers().items()
             }, get_learning_rate(optimizer), get_momentum(optimizer))
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._micro += batch - self._batch
-        self._batch = batch
+    def _measure(self):
+        """Measure the update that a batch marked due, once it is done (at the next batch's
+        start or the epoch's end: no batch-end hook, so Keras keeps its asynchronous
+        batch-end dispatch)."""
         if self._before is None:
             return
         _keras.sync_state(self.model)
         if self._updates_done() == self._before[0]:
             return  # no update applied (a skipped step): measure the next one
-        _keras.sync_state(self.model)
         update, before, lr, beta_1 = self._before
         self._before = None
         ratios = {}
@@ -150,6 +157,7 @@ class UpdateMonitor(keras.callbacks.Callback):
         self._writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
+        self._measure()  # the epoch's last update
         if logs is not None:
             logs.update(self.last)
 

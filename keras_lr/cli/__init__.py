@@ -1,8 +1,8 @@
 """The `keras-lr` command: compare schedules on real data, run the range test, plot.
 
     keras-lr compare [--quick] [--schedules ...] [--optimizers ...] [--epochs N]
-                     [--seed N] [--seeds N] [--lr LR | --tune] [--data D.npz [--model M.keras]]
-                     [--output DIR]
+                     [--seed N] [--seeds N] [--lr LR | --tune]
+                     [--data blobs|D.npz [--model M.keras]] [--output DIR]
     keras-lr find [--model M.keras --data D.npz] [--output PNG]
     keras-lr plot NAME key=value ... | --config FILE.json  [--steps N] [--output PNG]
 
@@ -59,7 +59,8 @@ def parser():
     sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("compare", help="train one model under many schedules and optimizers",
-                       description="Train a small MLP on scikit-learn's bundled digits under "
+                       description="Train a small MLP on scikit-learn's bundled digits (or a "
+                       "batch-norm conv net on generated images: --data blobs) under "
                        "each schedule and optimizer (same budget and seed), print a ranked "
                        "table, write CSV, Markdown and PNG plots.")
     p.add_argument("--schedules", nargs="+", metavar="NAME",
@@ -82,10 +83,13 @@ def parser():
     p.add_argument("--seeds", type=int, default=1,
                    help="runs per schedule and optimizer, seeds --seed, --seed+1, ...; with "
                    "N > 1 the table shows mean ± std")
-    p.add_argument("--data", help="a .npz file with arrays x, y (optional x_val, y_val): "
-                   "compare on your data (integer y: classes; float y: regression)")
-    p.add_argument("--model", help="a .keras model to compare with instead of the MLP "
-                   "(needs --data; its saved weights are every run's start)")
+    p.add_argument("--data", help="`blobs`: keras_lr.datasets.blobs, 10 classes of 16x16 "
+                   "images (3000 training, 1000 validation; 1000 and 500 with --quick), "
+                   "trained with its batch-norm conv net; or a .npz file with arrays x, y "
+                   "(optional x_val, y_val): compare on your data (integer y: classes; float "
+                   "y: regression; a file named blobs: ./blobs)")
+    p.add_argument("--model", help="a .keras model to compare with instead of the built-in "
+                   "one (needs --data; its saved weights are every run's start)")
     p.set_defaults(check=_common.check_compare)
 
     p = sub.add_parser("find", help="the LR range test, on digits or your model and data",

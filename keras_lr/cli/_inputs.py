@@ -3,14 +3,15 @@
 Imports Keras (the subcommands import this module only once their arguments are checked).
 """
 
-import pathlib
 
 import keras
 import numpy as np
 
-from keras_lr import recipes
+from keras_lr import datasets, recipes
 from keras_lr.cli._common import UserError, existing, first_line
 
+BLOBS = "blobs"  # `--data blobs`: keras_lr.datasets.blobs and its conv net
+BLOBS_SIZES = {False: (3000, 1000), True: (1000, 500)}  # (training, validation); by --quick
 MAX_CLASSES = 10_000  # integer labels beyond this are ids or regression targets, not classes
 
 
@@ -82,11 +83,18 @@ def user_model_and_data(model_path, data_path, batch_size):
 
 
 def compare_data(args):
-    """For `compare`: {"x", "y", "x_val", "y_val", "classes" (None: regression), "about"}."""
+    """For `compare`: {"x", "y", "x_val", "y_val", "classes" (None: regression), "about",
+    "builtin": (its name, a function making the model trained without `--model`)}."""
     if not args.data:
         x_tr, x_va, y_tr, y_va = digits(args.seed)
         return {"x": x_tr, "y": y_tr, "x_val": x_va, "y_val": y_va, "classes": 10,
-                "about": "Digits (scikit-learn)"}
+                "about": "Digits (scikit-learn)", "builtin": _mlp(x_tr, 10)}
+    if args.data == BLOBS:
+        n_train, n_val = BLOBS_SIZES[bool(args.quick)]
+        x_tr, y_tr, x_va, y_va = datasets.blobs(n_train, n_val, seed=args.seed)
+        return {"x": x_tr, "y": y_tr, "x_val": x_va, "y_val": y_va, "classes": 10,
+                "about": f"Blobs (keras_lr.datasets.blobs, {n_train} + {n_val} images)",
+                "builtin": ("conv net (batch norm, 29k weights)", datasets.blobs_model)}
     arrays = read_npz(args.data)
     if ("x_val" in arrays) != ("y_val" in arrays):
         raise UserError(f"{args.data}: give both x_val and y_val, or neither")
@@ -107,7 +115,14 @@ def compare_data(args):
     if not args.model:  # the MLP family reads flat float vectors
         x, x_va = (a.reshape(len(a), -1).astype("float32") for a in (x, x_va))
     return {"x": x, "y": y, "x_val": x_va, "y_val": y_va, "classes": classes,
-            "about": pathlib.Path(args.data).name}
+            "about": args.data, "builtin": _mlp(x, classes)}
+
+
+def _mlp(x, classes):
+    """The MLP family's (name, maker) for flat inputs `x`; `classes` None: regression."""
+    if classes is None:
+        return "MLP 128-64", lambda: small_model(x.shape[1], 1, activation=None)
+    return "MLP 128-64", lambda: small_model(x.shape[1], classes)
 
 
 def _same_rows(path, x, y, a, b, least):

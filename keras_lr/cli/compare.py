@@ -31,7 +31,7 @@ def compare(args):
     data = _inputs.compare_data(args)
     data["loss"] = _model_loss(args)
     _inputs.check_model(_compare_model(data, args, "sgd", 0.01, 0), data,
-                        args.model or "MLP")
+                        args.model or data["builtin"][0])
     steps = -(-len(data["x"]) // BATCH)
     peaks = _tuned_peaks(data, optimizers, args) if args.tune else {
         o: args.lr or PEAKS[o] for o in optimizers}
@@ -48,7 +48,7 @@ def compare(args):
         rows.append(_summarize(results, schedule, optimizer, peaks[optimizer]))
         curves[(schedule, optimizer)] = np.mean([r.pop("curve") for r in results], axis=0)
     rows.sort(key=rank)
-    _write_tables(rows, out, args)
+    _write_tables(rows, out, args, data)
     _plot_compare(curves, schedules, optimizers, steps, args.epochs, out)
     print(_markdown(rows, args))
     print(f"\nWrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'lr_curves.png'}, "
@@ -85,13 +85,9 @@ def _model_loss(args):
 
 
 def _compare_model(data, args, optimizer, lr, total_steps):
-    """A fresh compiled model: the user's (weights as saved) or the small MLP family."""
-    if args.model:
-        model = _inputs.load_model(args.model, compile=False)
-    elif data["classes"] is None:
-        model = _inputs.small_model(data["x"].shape[1], 1, activation=None)
-    else:
-        model = _inputs.small_model(data["x"].shape[1], data["classes"])
+    """A fresh compiled model: the user's (weights as saved) or the data's built-in one."""
+    model = (_inputs.load_model(args.model, compile=False) if args.model
+             else data["builtin"][1]())
     classification = data["classes"] is not None
     default = "sparse_categorical_crossentropy" if classification else "mse"
     model.compile(_optimizers.optimizer(optimizer, lr, total_steps),
@@ -183,16 +179,16 @@ def _markdown(rows, args):
     return "\n".join(lines)
 
 
-def _write_tables(rows, out, args):
+def _write_tables(rows, out, args, data):
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    model = args.model or "MLP 128-64"
+    model = args.model or data["builtin"][0]
     rates = "peak rates from the range test" if args.tune else "fixed peak rates"
     seeds = f"seed {args.seed}" if args.seeds == 1 else (
         f"seeds {args.seed}..{args.seed + args.seeds - 1} (mean ± std)")
-    intro = (f"{args.data or 'Digits (scikit-learn)'}, {model}, batch 64, {args.epochs} epochs, "
+    intro = (f"{data['about']}, {model}, batch 64, {args.epochs} epochs, "
              f"{rates}, {seeds}; ranked by best validation loss.\n\n")
     (out / "results.md").write_text(intro + _markdown(rows, args) + "\n")
 
