@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
     from keras_lr.schedules.warmup import Warmup
 
-__all__ = ["OptimizerName", "ScheduleName", "digits", "missing_optimizers", "noam", "optimizer",
-           "optimizer_names", "schedule", "schedule_names"]
+__all__ = ["NEEDS_KERAS_3_15", "OptimizerName", "ScheduleName", "digits", "missing_optimizers",
+           "noam", "optimizer", "optimizer_names", "schedule", "schedule_names"]
 
 ScheduleName = Literal["constant", "exponential", "step", "polynomial", "plateau", "restarts",
                        "cyclical", "one-cycle", "wsd"]
@@ -28,7 +28,7 @@ _SCHEDULES = ("constant", "exponential", "step", "polynomial", "plateau", "resta
               "cyclical", "one-cycle", "wsd")
 _OPTIMIZERS = ("sgd", "adam", "adamw", "nadam", "schedulefree", "schedulefree-warmup", "muon")
 # Keras 3.15's optimizers that need no schedule (or do their own): name -> Keras class.
-_NEWER = {"schedulefree": "ScheduleFreeAdamW", "schedulefree-warmup": "ScheduleFreeAdamW",
+NEEDS_KERAS_3_15 = {"schedulefree": "ScheduleFreeAdamW", "schedulefree-warmup": "ScheduleFreeAdamW",
           "muon": "Muon"}
 SCHEDULE_FREE_WARMUP = 0.05  # of the updates, for "schedulefree-warmup"
 
@@ -47,7 +47,8 @@ def missing_optimizers(names: Iterable[str]) -> list[str]:
     """The names among `names` that the installed Keras cannot build."""
     import keras
 
-    return [n for n in names if n in _NEWER and not hasattr(keras.optimizers, _NEWER[n])]
+    return [n for n in names
+            if n in NEEDS_KERAS_3_15 and not hasattr(keras.optimizers, NEEDS_KERAS_3_15[n])]
 
 
 def schedule(name: ScheduleName, max_learning_rate: float | None = None,
@@ -144,7 +145,7 @@ def optimizer(name: OptimizerName, learning_rate: Any,
     check.one_of("name", name, _OPTIMIZERS)
     if missing_optimizers([name]):
         check.fail("name", f"an optimizer of this Keras {keras.__version__} "
-                           f"(keras.optimizers.{_NEWER[name]} needs Keras >= 3.15)", name)
+                           f"(keras.optimizers.{NEEDS_KERAS_3_15[name]} needs Keras >= 3.15)", name)
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=0.9)
     if name == "muon":

@@ -11,15 +11,15 @@ import pathlib
 import re
 from typing import Any
 
+from keras_lr import recipes  # its names only: it imports Keras when it builds something
+
 MAX_PLOT_STEPS = 10**6  # a plot of more steps than this is refused (memory grows with it)
 MAX_SEED = 2**32 - 1  # NumPy's seeds
-# `keras_lr.recipes`'s names (tests/test_cli.py checks they agree), known here without Keras.
-SCHEDULES = ("constant", "exponential", "step", "polynomial", "plateau", "restarts",
-             "cyclical", "one-cycle", "wsd")
-RECIPE_OPTIMIZERS = ("sgd", "adam", "adamw", "nadam")
-# Keras 3.15's optimizers that need no schedule (or do their own), built by `_optimizers`.
-NEWER_OPTIMIZERS = ("schedulefree", "schedulefree-warmup", "muon")
-OPTIMIZERS = RECIPE_OPTIMIZERS + NEWER_OPTIMIZERS
+SCHEDULES = recipes.schedule_names()
+OPTIMIZERS = recipes.optimizer_names()
+# Keras 3.15's optimizers that need no schedule (or do their own): opt-in in `compare`.
+NEWER_OPTIMIZERS = tuple(recipes.NEEDS_KERAS_3_15)
+RECIPE_OPTIMIZERS = tuple(n for n in OPTIMIZERS if n not in NEWER_OPTIMIZERS)
 # The peak rate per optimizer. ScheduleFreeAdamW: 5 × Adam's, the middle of the 1-10 × that
 # its authors advise (facebookresearch/schedule_free README); Muon scales its update to AdamW's
 # RMS (`rms_rate`), so AdamW's rate carries over. `--tune` measures them instead.

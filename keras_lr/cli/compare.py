@@ -1,6 +1,6 @@
 """`keras-lr compare`: train one model under many schedules and optimizers, rank the runs.
 
-The schedules are `keras_lr.recipes`'s, the optimizers `_optimizers`'s, each at a peak rate
+The schedules and optimizers are `keras_lr.recipes`'s, each at a peak rate
 per optimizer (`PEAKS`), one given with `--lr`, or the range test's (`--tune`). The user's
 model (`--model`) trains with its own compiled loss (else the default for the labels).
 Writes results.csv, results.md, lr_curves.png and val_loss.png.
@@ -17,7 +17,7 @@ import numpy as np
 
 import keras_lr
 from keras_lr import recipes
-from keras_lr.cli import _inputs, _optimizers
+from keras_lr.cli import _inputs
 from keras_lr.cli._common import PEAKS, UserError, first_line, output_folder, pyplot
 
 BATCH = 64
@@ -63,11 +63,11 @@ def rank(row):
 
 def _available(optimizers):
     """The optimizers this Keras has; a note for each it lacks."""
-    missing = _optimizers.missing(optimizers)
+    missing = recipes.missing_optimizers(optimizers)
     if missing:
+        classes = ", ".join(sorted({recipes.NEEDS_KERAS_3_15[m] for m in missing}))
         print(f"keras-lr compare: note: skipping {', '.join(missing)}: Keras "
-              f"{keras.__version__} lacks keras.optimizers."
-              f"{', '.join(sorted({_optimizers.CLASSES[m] for m in missing}))} (Keras >= 3.15)",
+              f"{keras.__version__} lacks keras.optimizers.{classes} (Keras >= 3.15)",
               file=sys.stderr)
     kept = [o for o in optimizers if o not in missing]
     if not kept:
@@ -90,7 +90,7 @@ def _compare_model(data, args, optimizer, lr, total_steps):
              else data["builtin"][1]())
     classification = data["classes"] is not None
     default = "sparse_categorical_crossentropy" if classification else "mse"
-    model.compile(_optimizers.optimizer(optimizer, lr, total_steps),
+    model.compile(recipes.optimizer(optimizer, lr, total_steps),
                   loss=data["loss"] or default, metrics=["accuracy"] if classification else None)
     return model
 
