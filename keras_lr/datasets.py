@@ -15,9 +15,14 @@ np.savez("blobs.npz", x=x, y=y, x_val=x_val, y_val=y_val)
 ```
 """
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from keras_lr import _checks as check
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["blobs", "blobs_model"]
 
@@ -67,7 +72,7 @@ def blobs(n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     return x_train, y_train, x_val, y_val
 
 
-def blobs_model():
+def blobs_model() -> "keras.Sequential":
     """The batch-norm conv net that the benchmarks and `keras-lr compare` train on `blobs`.
 
     Four 3x3 convolutions (16, 32, 32, 48 filters), each followed by batch
@@ -88,7 +93,7 @@ def blobs_model():
     """
     import keras  # only when a model is made: importing this module loads no backend
 
-    def block(filters):
+    def block(filters: int) -> list[Any]:
         return [keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
                 keras.layers.BatchNormalization(), keras.layers.ReLU()]
 
@@ -101,7 +106,8 @@ def blobs_model():
     ])
 
 
-def _samples(rng, n, centres, widths, heights):
+def _samples(rng: np.random.Generator, n: int, centres: np.ndarray, widths: np.ndarray,
+             heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = rng.permutation(np.arange(n) % CLASSES).astype("int32")
     shift = rng.integers(-SHIFT, SHIFT + 1, size=(n, 1, 2))
     scale = rng.uniform(*SCALES, size=(n, 1, 1))

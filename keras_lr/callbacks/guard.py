@@ -100,14 +100,14 @@ class SpikeGuard(keras.callbacks.Callback):
     """
 
     @property
-    def async_safe(self):  # Keras 3.6+: the batch-end hook may run on Keras's worker thread
+    def async_safe(self) -> bool:  # Keras 3.6+: the batch-end hook may run on Keras's worker thread
         # (it does nothing there: judged at the next batch's start). Not on JAX: reading the
         # loss between steps there writes the whole state back.
         return keras.backend.backend() != "jax"
 
     def __init__(self, threshold: float = 4.0, factor: float = 0.5, snapshot_freq: int = 100,
                  warmup: int = 0, window: int = 50, max_rollbacks: int = 5, skip_limit: int = 3,
-                 verbose: int = 1, **kwargs):
+                 verbose: int = 1, **kwargs: Any) -> None:
         super().__init__()
         snapshot_freq = check.renamed(type(self).__name__, kwargs,
                                       {"snapshot_every": "snapshot_freq"},
@@ -124,30 +124,30 @@ class SpikeGuard(keras.callbacks.Callback):
         self.verbose = check.integer("verbose", verbose, 0, 2)
         self.rollbacks = 0
         self.snapshot: Any = None  # a Snapshot from the first batch on
-        self._resumed: dict | None = None
-        self._metrics: tuple = ()
+        self._resumed: dict[str, Any] | None = None
+        self._metrics: tuple[Any, ...] = ()
         self._epoch: int | None = None
         self._seen, self._mean, self._offset, self._nonfinite = 0, 0.0, 0, 0
         self._pending: int | None = None  # the first step of a batch not judged yet
         self._thread: int | None = None  # the fit loop's
-        self._relog: dict | None = None  # the epoch's training logs, after a rollback at its end
+        self._relog: dict[str, Any] | None = None  # the epoch's logs, after a rollback at its end
         self._restores, self._stopped = 0, False
         self._recent: collections.deque[float] = collections.deque(maxlen=self.window)
 
-    def get_state(self) -> dict:
+    def get_state(self) -> dict[str, Any]:
         """The rollback count and each optimizer's scale factor, JSON-serializable."""
-        state: dict = {"rollbacks": self.rollbacks}
+        state: dict[str, Any] = {"rollbacks": self.rollbacks}
         if self.model is not None:
             state["scale_factors"] = scale_factors(self.model)
         return state
 
-    def set_state(self, state: dict) -> None:
+    def set_state(self, state: dict[str, Any]) -> None:
         """Restore what `get_state()` returned, before `fit` resumes."""
         self.rollbacks = check.integer("rollbacks", state["rollbacks"])
         self._resumed = dict(state)
 
     # --- hooks ---------------------------------------------------------------------------------
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         resumed, self._resumed = self._resumed, None
         begin_scaling(self.model, type(self).__name__, (resumed or {}).get("scale_factors"),
                       skip_nonfinite=True)
@@ -158,12 +158,12 @@ class SpikeGuard(keras.callbacks.Callback):
         self._pending, self._stopped = None, False
         self._loss = next((m for m in self.model.metrics if m.name == "loss"), None)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
         self._seen, self._mean, self._offset = 0, 0.0, 0  # Keras resets the running loss
         self._relog = None
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._thread = threading.get_ident()
         if self._pending is not None:  # its batch-end hook ran on Keras's worker thread
             self._judge_pending(batch - 1)
@@ -179,13 +179,13 @@ class SpikeGuard(keras.callbacks.Callback):
                     "NaN/Inf when training begins, so there is no finite snapshot to roll "
                     "back to.")
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if threading.get_ident() != self._thread:
             return  # Keras's asynchronous dispatch: judged at the next batch's start
         self._pending = None
         self._judge(batch, logs)
 
-    def _judge_pending(self, end):
+    def _judge_pending(self, end: int) -> None:
         """Judge the batch that ended at step `end` from the running loss, read now."""
         self._pending = None
         if self._loss is not None:
@@ -194,7 +194,7 @@ class SpikeGuard(keras.callbacks.Callback):
                             for v in (self._loss.total, self._loss.count))  # Keras's Mean
             self._judge(end, {"loss": total / count.astype(total.dtype) if count else 0.0})
 
-    def _finish_epoch(self):
+    def _finish_epoch(self) -> None:
         """Judge the epoch's last batch if its batch-end hook was asynchronous; after a
         rollback, the epoch's training logs are the metrics put back."""
         if self._pending is None:
@@ -205,10 +205,10 @@ class SpikeGuard(keras.callbacks.Callback):
             self._relog = {name: float(np.asarray(ops.convert_to_numpy(value)))
                            for name, value in self.model.get_metrics_result().items()}
 
-    def on_test_begin(self, logs=None):
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._finish_epoch()  # validation inside `fit`: before it sees the weights
 
-    def _judge(self, batch, logs):
+    def _judge(self, batch: int, logs: dict[str, Any] | None) -> None:
         if not logs or "loss" not in logs:
             return
         # `logs["loss"]` is the mean since the metrics were last reset: recover this
@@ -242,7 +242,7 @@ class SpikeGuard(keras.callbacks.Callback):
             return
         self._recent.append(loss)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._finish_epoch()
         if logs is not None:
             logs.update({k: v for k, v in (self._relog or {}).items() if k in logs})
@@ -250,11 +250,11 @@ class SpikeGuard(keras.callbacks.Callback):
             skipped = [s.skipped for s in _instep.states(self.model) if s.skipped is not None]
             logs["skipped_updates"] = sum(int(ops.convert_to_numpy(v)) for v in skipped)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         _instep.end(self.model)
 
     # --- state ---------------------------------------------------------------------------------
-    def _take_snapshot(self):
+    def _take_snapshot(self) -> bool:
         """Check the state on the device, then copy it over the last snapshot; False (the
         last one kept) if it is not finite."""
         _keras.sync_state(self.model)
@@ -267,7 +267,7 @@ class SpikeGuard(keras.callbacks.Callback):
                          self._mean)
         return True
 
-    def _spike(self, batch, reason):
+    def _spike(self, batch: int, reason: str) -> None:
         if self.rollbacks >= self.max_rollbacks:
             warnings.warn(f"SpikeGuard: {reason} after {self.rollbacks} rollbacks "
                           f"(max_rollbacks={self.max_rollbacks}); training stops.",
@@ -285,7 +285,7 @@ class SpikeGuard(keras.callbacks.Callback):
             print(f"\nSpikeGuard: {reason} at batch {batch + 1}; rolled back "
                   f"({self.rollbacks} so far) and multiplied the rate by {self.factor:g}.")
 
-    def _restore_metrics(self, batch):
+    def _restore_metrics(self, batch: int) -> None:
         """The epoch's running metrics as at the snapshot (reset if it is older)."""
         _keras.sync_state(self.model)
         self._restores += 1

@@ -1,5 +1,7 @@
 """Watch the step a parameter takes, not only the learning rate."""
 
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -12,7 +14,7 @@ from keras_lr.callbacks.monitor import ScalarWriter
 __all__ = ["UpdateMonitor"]
 
 
-def _host(variable):
+def _host(variable: Any) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(variable), dtype="float64")
 
 
@@ -62,7 +64,8 @@ class UpdateMonitor(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, update_freq: int = 100, log_dir: str | None = None, **kwargs):
+    def __init__(self, update_freq: int = 100, log_dir: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__()
         update_freq = check.renamed(type(self).__name__, kwargs,
                                     {"every_n_updates": "update_freq"},
@@ -71,22 +74,22 @@ class UpdateMonitor(keras.callbacks.Callback):
         self.log_dir = check.log_dir("log_dir", log_dir, type(self).__name__)
         self.last: dict[str, float] = {}
         self._writer: ScalarWriter | None = None
-        self._before: tuple | None = None
+        self._before: tuple[Any, ...] | None = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         optimizer = _keras.unwrap(self.model.optimizer)
         self._per_update = getattr(optimizer, "gradient_accumulation_steps", None) or 1
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # The micro-batches done so far (Keras has written JAX's state back between epochs);
         # batch `b` of this epoch is then micro-batch `self._micro + b`.
         _keras.sync_state(self.model)
         self._micro = int(ops.convert_to_numpy(_keras.iterations_of(self.model.optimizer)))
 
-    def _updates_done(self):
+    def _updates_done(self) -> int:
         return int(ops.convert_to_numpy(_keras.unwrap(self.model.optimizer).iterations))
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._measure()  # the previous batch's update is done: measure it if it was due
         # Due when this batch completes a real update (not a micro-batch that only
         # accumulates its gradient) whose index is a multiple of `update_freq`.
@@ -99,7 +102,7 @@ class UpdateMonitor(keras.callbacks.Callback):
                 name: [_host(v) for v in variables] for name, variables in self._layers().items()
             }, get_learning_rate(optimizer), get_momentum(optimizer))
 
-    def _measure(self):
+    def _measure(self) -> None:
         """Measure the update that a batch marked due, once it is done (at the next batch's
         start or the epoch's end: no batch-end hook, so Keras keeps its asynchronous
         batch-end dispatch)."""
@@ -126,14 +129,14 @@ class UpdateMonitor(keras.callbacks.Callback):
         if self.log_dir is not None:
             self._write(update, ratios, step)
 
-    def _layers(self):
+    def _layers(self) -> dict[str, list[Any]]:
         """The model's trainable variables grouped by the layer that owns them (its path)."""
-        layers: dict[str, list] = {}
+        layers: dict[str, list[Any]] = {}
         for variable in self.model.trainable_variables:
             layers.setdefault(variable.path.rsplit("/", 1)[0], []).append(variable)
         return layers
 
-    def _effective_step(self, lr, beta_1):
+    def _effective_step(self, lr: float, beta_1: float | None) -> float | None:
         optimizer = _keras.unwrap(self.model.optimizer)
         slots = _keras.moment_slots(optimizer)
         if slots is None or beta_1 is None or not isinstance(optimizer, keras.optimizers.Adam):
@@ -147,7 +150,7 @@ class UpdateMonitor(keras.callbacks.Callback):
             steps.append((lr * m_hat / (np.sqrt(v_hat) + epsilon)).ravel())
         return float(np.median(np.concatenate(steps)))
 
-    def _write(self, update, ratios, step):
+    def _write(self, update: int, ratios: dict[str, float], step: float | None) -> None:
         if self._writer is None:
             self._writer = ScalarWriter(f"{self.log_dir}/train")
         for name, ratio in ratios.items():
@@ -156,12 +159,12 @@ class UpdateMonitor(keras.callbacks.Callback):
             self._writer.scalar("effective_step_median", step, update)
         self._writer.flush()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._measure()  # the epoch's last update
         if logs is not None:
             logs.update(self.last)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
