@@ -1,4 +1,4 @@
-"""Do you still need a schedule? Schedule-free AdamW and Muon against AdamW with keras-lr's schedules.
+"""Do you still need a schedule? Schedule-free AdamW and Muon against AdamW with schedules.
 
 Keras 3.15's `ScheduleFreeAdamW` (Defazio et al. 2024; with and without a
 warmup) and `Muon`, built exactly as `keras-lr compare --optimizers ...` builds
@@ -56,7 +56,9 @@ def mlp():
 
 def rows(task_name):
     """label -> (compare's optimizer name, budget-aware, make(peak, steps) -> (rate, callbacks))."""
-    constant = (lambda p, n: (p, []))
+    def constant(peak, steps):
+        return peak, []
+
     table = {
         "AdamW, constant": ("adamw", False, constant),
         "AdamW, cosine": ("adamw", True, lambda p, n: (
