@@ -2,7 +2,7 @@
 
 Keras 3.15's `ScheduleFreeAdamW` (Defazio et al. 2024; with and without a
 warmup) and `Muon`, built exactly as `keras-lr compare --optimizers ...` builds
-them (`keras_lr.cli._optimizers`), against AdamW with a constant rate, cosine
+them (`keras_lr.recipes.optimizer`), against AdamW with a constant rate, cosine
 (Keras `CosineDecay` to 0) and keras-lr's 1-cycle (`OneCycleScheduler`
 defaults). The protocol and the tasks are `time_to_accuracy.py`'s, reused:
 
@@ -15,7 +15,7 @@ defaults). The protocol and the tasks are `time_to_accuracy.py`'s, reused:
 - 3 seeds, mean ± std.
 
 The schedule-free warmup is 5 % of the longest budget's updates (`compare`'s
-rule, `_optimizers.WARMUP`). Muon orthogonalizes 2-D kernels only; the output
+rule, `recipes.SCHEDULE_FREE_WARMUP`). Muon orthogonalizes 2-D kernels only; the output
 layer takes its AdamW step (named "output", as `compare`'s model names it), so
 Muon runs on the digits MLP only: on the conv net of `blobs` every kernel is
 4-D or excluded, and Muon would be AdamW.
@@ -38,7 +38,7 @@ import numpy as np
 import time_to_accuracy as tta  # this folder; the tasks, `scores` and `mean_std`
 
 import keras_lr
-from keras_lr.cli import _optimizers
+from keras_lr import recipes
 
 # blobs: AdamW's grid for the conv net (five values over 50x, centred on Adam's usual 3e-3)
 GRIDS = {"digits": tta.TASKS["digits"]["grid"], "blobs": (0.0005, 0.0015, 0.004, 0.01, 0.025)}
@@ -72,30 +72,10 @@ def rows(task_name):
     }
     if task_name != "digits":  # Muon would be AdamW on a conv net (see the docstring)
         table = {k: v for k, v in table.items() if not k.startswith("Muon")}
-    missing = set(_optimizers.missing([v[0] for v in table.values()]))
-    if missing:
-        print(f"note: skipping {', '.join(sorted(missing))}: Keras {keras.__version__} lacks them")
+    missing = recipes.optimizer_problems([v[0] for v in table.values()])
+    for name, reason in missing.items():
+        print(f"note: skipping {name}: {reason}")
     return {k: v for k, v in table.items() if v[0] not in missing}
-
-
-def schedule_free_exact():
-    """Whether this backend's `ScheduleFreeAdamW` takes the paper's step (three updates of a
-    3-vector against the same recursion in NumPy). Keras 3.15.1 reads the old momentum as
-    `momentum.value`, which on TensorFlow and PyTorch is the variable itself: after the update."""
-    if not hasattr(keras.optimizers, "ScheduleFreeAdamW"):
-        return True
-    start = np.array([1.0, -2.0, 3.0])
-    grads = np.array([[0.5, -1.0, 2.0], [-0.3, 0.4, 1.0], [0.1, 0.1, -0.5]])
-    variable = keras.Variable(start.astype("float32"))
-    optimizer = keras.optimizers.ScheduleFreeAdamW(0.1)
-    y, z, v, b1, b2 = start, start, np.zeros(3), 0.9, 0.999
-    for t, g in enumerate(grads, 1):
-        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g.astype("float32")), variable)])
-        v = v + (g**2 - v) * (1 - b2)
-        z_new = z - 0.1 * g / (np.sqrt(v / (1 - b2**t)) + 1e-8)
-        x = (1 - 1 / t) * (y - (1 - b1) * z) / b1 + z_new / t
-        y, z = (1 - b1) * z_new + b1 * x, z_new
-    return bool(np.allclose(keras.ops.convert_to_numpy(variable), y, rtol=1e-5, atol=1e-6))
 
 
 def run_task(name, seeds, quick):
@@ -116,7 +96,7 @@ def run_task(name, seeds, quick):
     print("|---|---:|---:|---:|---:|")
     finals = {}
     for label, (opt, aware, make) in rows(name).items():
-        task["optimizer"] = (lambda o: lambda lr: _optimizers.optimizer(o, lr, longest))(opt)
+        task["optimizer"] = (lambda o: lambda lr: recipes.optimizer(o, lr, longest))(opt)
         per_peak = {}
         for peak in task["grid"]:
             runs = [tta.scores(task, data, aware, make, peak, seed) for seed in seeds]
@@ -148,10 +128,6 @@ def main():
     seeds = range(1 if args.quick else args.seeds)
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, "
           f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
-    if not schedule_free_exact():
-        print(f"WARNING: Keras {keras.__version__}'s ScheduleFreeAdamW is wrong on "
-              f"{keras.backend.backend()} (its old momentum is read after the update; "
-              "exact on JAX): its rows below measure that bug, not the method.")
     for name in args.task:
         run_task(name, seeds, args.quick)
 

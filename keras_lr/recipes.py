@@ -6,6 +6,7 @@ known without Keras (the command line's `--help` reads them); Keras and the
 classes are imported when something is built.
 """
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from keras_lr.schedules.warmup import Warmup
 
 __all__ = ["NEEDS_KERAS_3_15", "OptimizerName", "ScheduleName", "digits", "missing_optimizers",
-           "noam", "optimizer", "optimizer_names", "schedule", "schedule_names"]
+           "noam", "optimizer", "optimizer_names", "optimizer_problems", "schedule",
+           "schedule_names"]
 
 ScheduleName = Literal["constant", "exponential", "step", "polynomial", "plateau", "restarts",
                        "cyclical", "one-cycle", "wsd"]
@@ -44,11 +46,55 @@ def optimizer_names() -> tuple[str, ...]:
 
 
 def missing_optimizers(names: Iterable[str]) -> list[str]:
-    """The names among `names` that the installed Keras cannot build."""
+    """The names among `names` that the installed Keras cannot build, or not correctly on
+    this backend (see `optimizer_problems`)."""
+    return list(optimizer_problems(names))
+
+
+def optimizer_problems(names: Iterable[str]) -> dict[str, str]:
+    """Why the installed Keras cannot build each of `names` (correctly), by name.
+
+    A Keras before 3.15 has no `ScheduleFreeAdamW` or `Muon`. Keras 3.15.1's
+    `ScheduleFreeAdamW` reads its previous momentum as `momentum.value`, which on
+    TensorFlow and PyTorch is the variable itself, read after its update: its steps
+    differ from the paper's (Defazio et al. 2024) there. That is measured, not assumed:
+    three updates of a 3-vector against the paper's recursion in NumPy, once per backend.
+    """
     import keras
 
-    return [n for n in names
-            if n in NEEDS_KERAS_3_15 and not hasattr(keras.optimizers, NEEDS_KERAS_3_15[n])]
+    problems = {}
+    for name in names:
+        cls = NEEDS_KERAS_3_15.get(name)
+        if cls is None:
+            continue
+        if not hasattr(keras.optimizers, cls):
+            problems[name] = (f"Keras {keras.__version__} lacks keras.optimizers.{cls} "
+                              "(Keras >= 3.15)")
+        elif cls == "ScheduleFreeAdamW" and not _schedule_free_exact(keras.backend.backend()):
+            problems[name] = (f"Keras {keras.__version__}'s ScheduleFreeAdamW does not take the "
+                              f"paper's step on the {keras.backend.backend()} backend (it reads "
+                              "its momentum after updating it; JAX is exact)")
+    return problems
+
+
+@functools.cache
+def _schedule_free_exact(backend: str) -> bool:
+    """Whether `ScheduleFreeAdamW` on `backend` (the current one) follows the paper."""
+    import keras
+    import numpy as np
+
+    y = z = np.array([1.0, -2.0, 3.0])
+    grads = np.array([[0.5, -1.0, 2.0], [-0.3, 0.4, 1.0], [0.1, 0.1, -0.5]])
+    variable = keras.Variable(y.astype("float32"))
+    optimizer = keras.optimizers.ScheduleFreeAdamW(0.1, epsilon=1e-8)
+    v, beta_1, beta_2 = np.zeros(3), 0.9, 0.999
+    for t, g in enumerate(grads, 1):
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g.astype("float32")), variable)])
+        v = v + (g**2 - v) * (1 - beta_2)  # Adam's second moment; z: the SGD-like sequence
+        z_new = z - 0.1 * g / (np.sqrt(v / (1 - beta_2**t)) + 1e-8)
+        x = (1 - 1 / t) * (y - (1 - beta_1) * z) / beta_1 + z_new / t  # the average, 1/t
+        y, z = (1 - beta_1) * z_new + beta_1 * x, z_new  # y: where gradients are taken
+    return bool(np.allclose(keras.ops.convert_to_numpy(variable), y, rtol=1e-5, atol=1e-6))
 
 
 def schedule(name: ScheduleName, max_learning_rate: float | None = None,
@@ -143,9 +189,9 @@ def optimizer(name: OptimizerName, learning_rate: Any,
     import keras
 
     check.one_of("name", name, _OPTIMIZERS)
-    if missing_optimizers([name]):
-        check.fail("name", f"an optimizer of this Keras {keras.__version__} "
-                           f"(keras.optimizers.{NEEDS_KERAS_3_15[name]} needs Keras >= 3.15)", name)
+    problem = optimizer_problems([name]).get(name)
+    if problem is not None:
+        check.fail("name", f"an optimizer this Keras builds correctly ({problem})", name)
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=0.9)
     if name == "muon":

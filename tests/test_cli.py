@@ -245,12 +245,14 @@ def test_compare_schedule_free_and_muon_on_digits(run, tmp_path):
 def test_the_new_optimizers_as_built():
     if not hasattr(keras.optimizers, "Muon"):
         pytest.skip("Keras < 3.15 has no ScheduleFreeAdamW or Muon")
+    muon = recipes.optimizer("muon", 1e-3, 400)
+    assert isinstance(muon, keras.optimizers.Muon) and muon.exclude_layers == ["output"]
+    if recipes.optimizer_problems(["schedulefree"]):
+        return  # refused on this backend: tests/test_recipes.py
     plain = recipes.optimizer("schedulefree", 1e-3, 400)
     warm = recipes.optimizer("schedulefree-warmup", 1e-3, 400)
-    muon = recipes.optimizer("muon", 1e-3, 400)
     assert isinstance(plain, keras.optimizers.ScheduleFreeAdamW) and plain.warmup_steps == 0
     assert warm.warmup_steps == 20  # 5 % of the run
-    assert isinstance(muon, keras.optimizers.Muon) and muon.exclude_layers == ["output"]
 
 
 def test_compare_skips_optimizers_this_keras_lacks_with_a_note(run, monkeypatch, binary):

@@ -1,6 +1,7 @@
 """Recipes and the expressions that replace hand-written schedules (no TensorFlow import)."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -67,17 +68,33 @@ def test_named_schedules_and_optimizers():
     np.testing.assert_allclose(
         keras_lr.schedule_values(callbacks[0].schedule_for(3, 10), 30),
         keras_lr.schedule_values(keras_lr.OneCycle(0.1, 30), 30))
-    lacking = recipes.missing_optimizers(recipes.optimizer_names())
+    problems = recipes.optimizer_problems(recipes.optimizer_names())
+    assert list(problems) == recipes.missing_optimizers(recipes.optimizer_names())
     for name in recipes.optimizer_names():
-        if name in lacking:  # Keras < 3.15: a clear error naming the Keras version
-            with pytest.raises(ValueError, match=r"needs Keras >= 3\.15"):
+        if name in problems:  # Keras < 3.15, or its ScheduleFreeAdamW off the paper here
+            with pytest.raises(ValueError, match=re.escape(problems[name])):
                 recipes.optimizer(name, 0.01, total_steps=400)
             continue
         built = recipes.optimizer(name, 0.01, total_steps=400)
         assert float(built.learning_rate) == pytest.approx(0.01)
         if name.startswith("schedulefree"):  # its own warmup: 5 % of the updates, or none
             assert built.warmup_steps == (20 if name == "schedulefree-warmup" else 0)
-    with pytest.raises(TypeError, match="`total_steps`"):
-        recipes.optimizer("schedulefree-warmup", 0.01)
+    if "schedulefree-warmup" not in problems:
+        with pytest.raises(TypeError, match="`total_steps`"):
+            recipes.optimizer("schedulefree-warmup", 0.01)
     with pytest.raises(ValueError, match="`name`"):
         recipes.schedule("warmup-cosine", 0.1, 3, 10)
+
+
+def test_schedule_free_is_refused_only_where_it_is_off_the_paper():
+    """JAX's ScheduleFreeAdamW takes the paper's steps (its `momentum.value` is a copy); where a
+    backend's does not, `optimizer` refuses it, naming the backend, instead of training wrong."""
+    import keras
+
+    if not hasattr(keras.optimizers, "ScheduleFreeAdamW"):
+        pytest.skip("Keras < 3.15 has no ScheduleFreeAdamW")
+    problem = recipes.optimizer_problems(["schedulefree"]).get("schedulefree")
+    if keras.backend.backend() == "jax":
+        assert problem is None
+    elif problem is not None:
+        assert f"on the {keras.backend.backend()} backend" in problem

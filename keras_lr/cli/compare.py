@@ -63,12 +63,10 @@ def rank(row):
 
 def _available(optimizers):
     """The optimizers this Keras has; a note for each it lacks."""
-    missing = recipes.missing_optimizers(optimizers)
-    if missing:
-        classes = ", ".join(sorted({recipes.NEEDS_KERAS_3_15[m] for m in missing}))
-        print(f"keras-lr compare: note: skipping {', '.join(missing)}: Keras "
-              f"{keras.__version__} lacks keras.optimizers.{classes} (Keras >= 3.15)",
-              file=sys.stderr)
+    missing = recipes.optimizer_problems(optimizers)
+    for reason in dict.fromkeys(missing.values()):  # one line per reason, in order
+        names = ", ".join(n for n, r in missing.items() if r == reason)
+        print(f"keras-lr compare: note: skipping {names}: {reason}", file=sys.stderr)
     kept = [o for o in optimizers if o not in missing]
     if not kept:
         raise UserError("none of the optimizers given is in this Keras")
