@@ -72,9 +72,11 @@ class Mirror:
     def get(self):
         seen = _keras.torch_state(self.variable)
         if seen[0] is not self.seen[0] or seen[1] != self.seen[1]:
-            self.current = self.cast(seen[0].item())  # the one read-back after a change
-            self.seen = seen
+            self.current, self.seen = self.read_back(seen[0]), seen
         return self.current
+
+    def read_back(self, tensor):  # the one device-to-host copy after a write
+        return self.cast(tensor.item())
 
     def advanced(self):
         """After Keras's `apply`: one increment (one version) means one more, not read."""
