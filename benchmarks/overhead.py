@@ -42,6 +42,7 @@ import time
 
 BACKENDS = ("tensorflow", "jax", "torch")
 MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+CHILD = "KERAS_LR_OVERHEAD_CHILD"  # set in the per-backend processes
 
 
 def _option(name):  # a single-valued option, read before Keras is imported
@@ -270,8 +271,8 @@ def orchestrate(args, argv):
             print(f"\n{backend}: skipped ({python} cannot import it: {reason})", flush=True)
             continue
         print(f"\n## {backend} ({python})", flush=True)
-        done = subprocess.run([python, __file__, "--backend", backend, *passed],
-                              env={**os.environ, "KERAS_BACKEND": backend})
+        done = subprocess.run([python, __file__, *passed],
+                              env={**os.environ, "KERAS_BACKEND": backend, CHILD: "1"})
         if done.returncode:
             print(f"{backend}: failed (exit status {done.returncode})", flush=True)
 
@@ -294,11 +295,8 @@ def main():
                         help="threads per pool, set before the backend is imported "
                              "(default 1; 0: the backend's own default)")
     args = parser.parse_args()
-    current = os.environ.get("KERAS_BACKEND", "tensorflow")
-    if args.quick and not args.backend:
-        return measure(args)
-    if args.backend and len(args.backend) == 1 and args.backend[0] == current:
-        return measure(args)  # the per-backend process (or a run asked for this backend only)
+    if os.environ.get(CHILD) or (args.quick and not args.backend):
+        return measure(args)  # the per-backend process, or a quick look at this backend
     args.backend = args.backend or list(BACKENDS)
     return orchestrate(args, sys.argv[1:])
 

@@ -160,3 +160,13 @@ def test_cycled_momentum_under_gradient_accumulation_follows_real_updates():
         expected.append(-velocity)
     moves = probe.moves()[1::2]  # the weight moves at every second micro-batch
     np.testing.assert_allclose(moves, expected, rtol=1e-5, atol=1e-8)
+
+
+@torch_only
+def test_attach_puts_a_plain_schedule_on_the_host(read_backs):
+    schedule = KS.CosineDecay(0.1, 3 * S.STEPS, alpha=0.1)
+    model = S.onehot_model(schedule)
+    keras_lr.attach(model.optimizer)
+    np.testing.assert_allclose(S.rates_per_update(model, []),
+                               keras_lr.schedule_values(schedule, 3 * S.STEPS), **RATES)
+    assert read_backs[0] == 1  # the counter, once
