@@ -3,12 +3,13 @@
 A tiny MLP (where the schedule's share of the train step is largest), SGD with
 momentum, batch 32. Every variant is compiled once and run by a warm-up fit;
 then the variants take turns in rounds (interleaved, so machine noise hits all
-of them alike), each timed over the epochs after the first of a fit (steady
-state: the trace that a callback's install costs per `fit` is excluded, and the
-first epoch's time is shown separately). For each variant: the median over
-rounds of its rate divided by the constant-LR rate of the same round, with the
-interquartile range, in wall time and in process CPU time (which other tenants
-of a shared machine do not inflate).
+of them alike), each fit right after a fit of the constant rate (paired: the
+ratio compares two fits a second apart), each timed over the epochs after the
+first of a fit (steady state: the trace that a callback's install costs per
+`fit` is excluded, and the first epoch's time is shown separately). For each
+variant: the median over rounds of its rate divided by the rate of its paired
+constant-LR fit, with the interquartile range, in wall time and in process CPU
+time (which other tenants of a shared machine inflate less).
 
 Every timed fit starts at update 0, as a user's fit does: the optimizer's step
 counter is set back to 0 before each one (the model is compiled once, so the
@@ -189,11 +190,16 @@ def run(spe, jit, repeats, epochs, steps_per_epoch, only=None):
         models[name] = build(lr, spe, jit)
         fit_rate(models[name], x, y, 2, make_callbacks() if make_callbacks else [])
     runs: dict = {name: [] for name in table}
+    pairs: dict = {name: [] for name in table}  # the constant-rate fit just before each one
     for _ in range(repeats):
         for name, (_, make_callbacks) in table.items():
+            if name == base_name:
+                continue
+            pairs[name].append(fit_rate(models[base_name], x, y, epochs, []))
+            runs[base_name].append(pairs[name][-1])
             runs[name].append(fit_rate(models[name], x, y, epochs,
                                        make_callbacks() if make_callbacks else []))
-    base = runs[base_name]
+    pairs[base_name] = runs[base_name]
     print(f"\nsteps_per_execution={spe}, jit_compile={jit}: {repeats} rounds x {epochs} epochs"
           f" x {steps_per_epoch} updates, timed after the first epoch of each fit")
     print("| variant | updates/s wall | ratio wall (median, IQR) | updates/CPU-s "
@@ -202,7 +208,7 @@ def run(spe, jit, repeats, epochs, steps_per_epoch, only=None):
     for name in table:
         cells = []
         for k in (0, 1):
-            ratios = [r[k] / b[k] for r, b in zip(runs[name], base, strict=True)]
+            ratios = [r[k] / b[k] for r, b in zip(runs[name], pairs[name], strict=True)]
             q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
             cells += [f"{statistics.median(r[k] for r in runs[name]):.0f}",
                       f"{statistics.median(ratios):.3f} ({q1:.2f}-{q3:.2f})"]
