@@ -14,32 +14,13 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_lr import _keras
+from keras_lr import _host, _keras
+from keras_lr._host import Times
 from keras_lr._keras import Schedule, is_variable, unwrap
 from keras_lr._snapshot import all_finite
 from keras_lr._step_value import StepValue
 
 __all__ = ["InStep", "attach", "attached", "begin", "end", "states"]
-
-
-class Times(Schedule):
-    """`factor × base(step)` during a fit (`base`: a schedule or a float-rate variable);
-    never saved: the optimizer's config reports the rate at rest (`InStep.saved_rate`)."""
-
-    def __init__(self, base, factor):
-        self.base, self.factor = base, factor
-
-    def __call__(self, step):
-        base = self.base
-        lr = base(step) if isinstance(base, Schedule) else ops.convert_to_tensor(base)
-        return ops.cast(_keras.factor_value(self.factor), lr.dtype) * lr
-
-    def in_step_variables(self):
-        nested = getattr(self.base, "in_step_variables", None)
-        return [self.factor, *(nested() if nested is not None else [])]
-
-    def get_config(self):  # never called: see InStep.start
-        raise NotImplementedError("keras-lr's in-fit rate is not saved")
 
 
 def _value(variable):  # a variable's value on the host
@@ -64,6 +45,7 @@ class InStep:  # keras-lr's state on one optimizer: see the module's docstring
         self.skipped: Any = None  # updates skipped for a non-finite gradient (a variable)
         self.active = False
         self.model = None  # weakref to the model being trained
+        self.host = _host.HostValues(optimizer) if _host.eager() else None  # PyTorch
 
     # --- the parts -----------------------------------------------------------------------------
     @property
@@ -206,22 +188,29 @@ class InStep:  # keras-lr's state on one optimizer: see the module's docstring
 
     @contextlib.contextmanager
     def _scheduled(self):
-        """Each scheduled attribute computed once for this update, the user's float after."""
-        optimizer = self.optimizer
-        torch = keras.backend.backend() == "torch"
+        """The rate and each scheduled attribute computed once for this update (on PyTorch
+        on the host: `keras_lr._host`), the user's float and the rate object back after."""
+        optimizer, slot = self.optimizer, _keras.learning_rate_of(self.optimizer)
+        rate, values = (self.host.values(slot, self.curves) if self.host is not None
+                        else (None, {}))
         for name, (original, curve) in self.curves.items():
-            value = curve(optimizer.iterations)  # real updates, also under accumulation
-            value = float(ops.convert_to_numpy(value)) if torch else StepValue(original, value)
-            setattr(optimizer, name, value)
+            value = values.get(name)  # else from real updates, also under accumulation:
+            setattr(optimizer, name, StepValue(original, curve(optimizer.iterations))
+                    if value is None else value)
+        if rate is not None:
+            _keras.set_learning_rate(optimizer, rate)
         try:
             yield
+            if self.host is not None:
+                self.host.counter.advanced()
         finally:
+            _keras.set_learning_rate(optimizer, slot)
             for name, (original, _) in self.curves.items():
                 setattr(optimizer, name, original)
 
     def apply(self, original, grads, variables):
         """The optimizer's `apply`: hyperparameters computed once, non-finite updates skipped."""
-        if not self.curves and not self.skip_nonfinite:
+        if not self.curves and not self.skip_nonfinite and self.host is None:
             return original(grads, variables)
         with self._scheduled():
             if not self.skip_nonfinite:

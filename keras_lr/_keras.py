@@ -18,6 +18,7 @@ Checked against Keras 3.15.1 on TensorFlow 2.21, JAX 0.10.2 and PyTorch 2.13
 - `jax_state_sync()` (JAX trainer): writes the in-flight state back mid-epoch.
 - `Metric._direction` ("up"/"down"): how Keras 3 decides `mode="auto"`.
 - `inner_optimizer` (`LossScaleOptimizer`) is public but undocumented.
+- PyTorch's `tensor._version`: `keras_lr._host` reads a variable back only after a write.
 
 Where the in-step state lives, and who writes it: docs/design.md.
 """
@@ -87,9 +88,7 @@ def iterations_of(optimizer):  # the update counter variable (micro-batches, if 
     return unwrap(optimizer)._iterations
 
 
-def sync_state(model):
-    """Write JAX's in-flight training state back into the model's variables (mid-epoch,
-    JAX keeps it outside them); nothing to do on the other backends."""
+def sync_state(model):  # JAX's in-flight state (mid-epoch) into the variables; else nothing
     sync = getattr(model, "jax_state_sync", None)
     if sync is not None:
         _SYNCING[0] = True
@@ -105,10 +104,8 @@ def in_stateless_scope():
 
 
 def carried(variable):
-    """False only while JAX traces a stateless step that does not carry `variable`.
-
-    Such a variable is read at its trace-time value for the whole compiled function.
-    """
+    """False only while JAX traces a stateless step that does not carry `variable` (whose
+    value is then compiled in)."""
     if keras.backend.backend() != "jax":
         return True
     from keras.src.backend.common.stateless_scope import get_stateless_scope
@@ -118,8 +115,7 @@ def carried(variable):
 
 
 def moment_slots(optimizer):
-    """(first-moment slots, second-moment slots) of an Adam-family optimizer, aligned with
-    its variables, or None."""
+    """(first-moment slots, second-moment slots) of an Adam-family optimizer, or None."""
     optimizer = unwrap(optimizer)
     momentums = getattr(optimizer, "_momentums", None)
     velocities = getattr(optimizer, "_velocities", None)
@@ -294,6 +290,10 @@ def factor_value(factor):
             "train function.")
     factor._keras_lr_baked = weakref.ref(optimizer)
     return ops.convert_to_tensor(np.asarray(factor._value, dtype="float32"))
+
+
+def torch_state(variable):  # PyTorch: (its tensor, the tensor's in-place version number)
+    return variable.value, variable.value._version
 
 
 def trainable_of(optimizer):  # the variables the optimizer was built to update
