@@ -1,6 +1,7 @@
 """1-cycle and cyclical training as callbacks, with momentum cycled in the step."""
 
 import warnings
+from collections.abc import Callable
 from typing import Any, Literal
 
 import keras
@@ -31,7 +32,8 @@ class _CycleCallback(keras.callbacks.Callback):
     traced step keeps a stale rate. No batch hook runs.
     """
 
-    def __init__(self, cycle_momentum, base_momentum, max_momentum):
+    def __init__(self, cycle_momentum: bool, base_momentum: float,
+                 max_momentum: float) -> None:
         super().__init__()
         if not isinstance(cycle_momentum, bool):
             check.fail("cycle_momentum", "a bool", cycle_momentum, TypeError)
@@ -44,7 +46,8 @@ class _CycleCallback(keras.callbacks.Callback):
         self.schedule = None
         self._installed = False
 
-    def schedule_for(self, epochs: int, steps_per_epoch: int):
+    def schedule_for(self, epochs: int,
+                     steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
         """The schedule this callback installs for `fit(epochs=epochs)` with
         `steps_per_epoch` optimizer updates per epoch (to plot or inspect it).
 
@@ -57,15 +60,15 @@ class _CycleCallback(keras.callbacks.Callback):
         epochs = check.steps("epochs", epochs, 1)
         return self._build(check.steps("steps_per_epoch", steps_per_epoch, 1), epochs)
 
-    def _build(self, updates_per_epoch, epochs):
+    def _build(self, updates_per_epoch: float | None, epochs: int) -> Any:
         """The schedule over the planned run's updates (subclasses)."""
         raise NotImplementedError
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         _instep.begin(self.model)
         self._installed = False
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self._installed:
             return
         batches = self.params.get("steps") or 0
@@ -82,7 +85,8 @@ class _CycleCallback(keras.callbacks.Callback):
         self._installed = True
         _keras.rebuild(self.model)
 
-    def _momentum_curves(self, optimizer, schedule, offset):
+    def _momentum_curves(self, optimizer: Any, schedule: Any,
+                         offset: int) -> dict[str, Callable[[Any], Any]]:
         if not self.cycle_momentum:
             return {}
         name = momentum_name(optimizer)
@@ -99,15 +103,15 @@ class _CycleCallback(keras.callbacks.Callback):
             )
             return {}
 
-        def curve(update):  # called with `optimizer.iterations`: real updates
+        def curve(update: Any) -> Any:  # called with `optimizer.iterations`: real updates
             return schedule.momentum(shift(update, offset), self.base_momentum, self.max_momentum)
 
         return {name: curve}
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         _instep.end(self.model)
 
-    def _needs_steps(self, updates_per_epoch, what):
+    def _needs_steps(self, updates_per_epoch: float | None, what: str) -> None:
         if not updates_per_epoch:
             raise ValueError(
                 f"{type(self).__name__} needs {what}: `fit` does not know the number of "
@@ -162,7 +166,7 @@ class OneCycleScheduler(_CycleCallback):
         cycle_momentum: bool = True,
         base_momentum: float = 0.85,
         max_momentum: float = 0.95,
-    ):
+    ) -> None:
         super().__init__(cycle_momentum, base_momentum, max_momentum)
         self.total_steps = (None if total_steps is None
                             else check.steps("total_steps", total_steps, 1))
@@ -172,11 +176,11 @@ class OneCycleScheduler(_CycleCallback):
             three_phase=three_phase)
         OneCycle(total_steps=self.total_steps or 1000, **self.cycle)  # validates now
 
-    def _build(self, updates_per_epoch, epochs):
+    def _build(self, updates_per_epoch: float | None, epochs: int) -> Any:
         total = self.total_steps
         if total is None:
             self._needs_steps(updates_per_epoch, "`total_steps`")
-            total = int(epochs * updates_per_epoch)
+            total = int(epochs * (updates_per_epoch or 0))  # not 0: checked above
         return OneCycle(total_steps=max(total, 1), **self.cycle)
 
 
@@ -229,8 +233,8 @@ class CyclicalScheduler(_CycleCallback):
         cycle_momentum: bool = False,
         base_momentum: float = 0.8,
         max_momentum: float = 0.9,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(cycle_momentum, base_momentum, max_momentum)
         policy = check.renamed("CyclicalScheduler", kwargs, {"mode": "policy"},
                                {"policy": policy})["policy"]
@@ -246,7 +250,7 @@ class CyclicalScheduler(_CycleCallback):
             policy=policy, gamma=gamma)
         self._build(1000, 1)  # validates now
 
-    def _build(self, updates_per_epoch, epochs):
+    def _build(self, updates_per_epoch: float | None, epochs: int) -> Any:
         sizes: dict[str, Any] = self.sizes
         if self.unit == "epoch":
             self._needs_steps(updates_per_epoch, "`unit='step'`")
