@@ -31,7 +31,7 @@ SCHEDULES = {
     "OneCycle": lambda: keras_lr.OneCycle(0.1, TOTAL),
     "OneCycle three-phase linear": lambda: keras_lr.OneCycle(
         0.1, TOTAL, anneal_strategy="linear", three_phase=True, pct_start=0.45),
-    "Cyclical exp_range": lambda: keras_lr.Cyclical(0.01, 0.1, 37, mode="exp_range", gamma=0.99),
+    "Cyclical exp_range": lambda: keras_lr.Cyclical(0.01, 0.1, 37, policy="exp_range", gamma=0.99),
     "Shifted(OneCycle)": lambda: keras_lr.Shifted(keras_lr.OneCycle(0.1, TOTAL), -7),
     "PerUpdate(CosineDecay)": lambda: keras_lr.PerUpdate(KS.CosineDecay(0.1, TOTAL), 3),
     "CosineDecay": lambda: KS.CosineDecay(0.1, TOTAL, alpha=0.1),
