@@ -10,8 +10,6 @@ import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
-from keras_lr import _checks as check
-
 if TYPE_CHECKING:
     import keras
     import numpy as np
@@ -136,6 +134,7 @@ def schedule(name: ScheduleName, max_learning_rate: float | None = None,
     """
     import keras
 
+    from keras_lr import _checks as check
     from keras_lr.callbacks.cycles import CyclicalScheduler, OneCycleScheduler
     from keras_lr.callbacks.plateau import ReduceLROnPlateau
     from keras_lr.schedules.basic import StepDecay
@@ -188,6 +187,8 @@ def optimizer(name: OptimizerName, learning_rate: Any,
     """
     import keras
 
+    from keras_lr import _checks as check
+
     check.one_of("name", name, _OPTIMIZERS)
     problem = optimizer_problems([name]).get(name)
     if problem is not None:
@@ -232,6 +233,7 @@ def noam(d_model: int, warmup_steps: int, scale: float = 1.0) -> "Warmup":
     >>> keras_lr.schedule_values(sched, [0, 1, 4000, 16000]).round(9).tolist()
     [0.0, 1.75e-07, 0.000698771, 0.000349386]
     """
+    from keras_lr import _checks as check
     from keras_lr.schedules.basic import InverseSqrtDecay
     from keras_lr.schedules.warmup import Warmup
 

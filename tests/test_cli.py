@@ -221,15 +221,22 @@ def test_compare_refuses_unusable_data_in_one_line_before_training(arrays, fragm
 @pytest.mark.slow
 def test_compare_schedule_free_and_muon_on_digits(run, tmp_path):
     """Keras 3.15's optimizers, named with commas as in issue 19; the schedule-free run is the
-    one Keras's own optimizer gives (warmup: 5 % of 2 epochs x 22 updates = 2 updates)."""
+    one Keras's own optimizer gives (warmup: 5 % of 2 epochs x 22 updates = 2 updates), or,
+    on a backend where Keras's ScheduleFreeAdamW is off the paper, skipped with one note."""
     if not hasattr(keras.optimizers, "Muon"):
         pytest.skip("Keras < 3.15 has no ScheduleFreeAdamW or Muon")
     status, _, err = run("compare", "--optimizers", "schedulefree,schedulefree-warmup,muon",
                          "adamw", "--schedules", "constant", "--epochs", "2", "--output", "out")
     assert status == 0, err[-2000:]
     rows = {r["optimizer"]: r for r in rows_of(tmp_path / "out")}
-    assert set(rows) == {"schedulefree", "schedulefree-warmup", "muon", "adamw"}
+    refused = recipes.optimizer_problems(["schedulefree", "schedulefree-warmup"])
+    assert set(rows) == {"schedulefree", "schedulefree-warmup", "muon", "adamw"} - set(refused)
     assert all(math.isfinite(float(r["best_val_loss"])) for r in rows.values())
+    if refused:
+        assert refused["schedulefree"] == refused["schedulefree-warmup"]
+        assert (f"keras-lr compare: note: skipping schedulefree, schedulefree-warmup: "
+                f"{refused['schedulefree']}") in err.splitlines()
+        return
 
     x, x_val, y, y_val = recipes.digits(0)
     keras.utils.set_random_seed(0)
