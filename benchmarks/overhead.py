@@ -229,7 +229,7 @@ def measure(args):
     jits = sorted({(j == "on") if j != "auto" else backend == "jax" for j in args.jit})
     if backend == "torch":
         jits = [False]
-    repeats, epochs, steps = (1, 1, 4) if args.quick else (args.rounds, 3, 100)
+    repeats, epochs, steps = (1, 2, 8) if args.quick else (args.rounds, 3, 100)
     if args.quick:
         spes, jits = spes[:1], jits[:1]
     threads = f"{THREADS} thread(s) per pool" if THREADS else "the backend's default threads"
